@@ -1,0 +1,178 @@
+//! AWS-style errors: `{"__type": "<Code>", "message": "..."}` plus `x-amzn-ErrorType`.
+
+/// The error codes Coffer emits, with their HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 400: the secret, version or label does not exist.
+    ResourceNotFoundException,
+    /// 400: the resource already exists / version exists with another value.
+    ResourceExistsException,
+    /// 400: a parameter is invalid.
+    InvalidParameterException,
+    /// 400: not allowed in the current state.
+    InvalidRequestException,
+    /// 400: a quota was exceeded.
+    LimitExceededException,
+    /// 400: a value could not be encrypted.
+    EncryptionFailure,
+    /// 400: a value could not be decrypted.
+    DecryptionFailure,
+    /// 400: bad paging token.
+    InvalidNextTokenException,
+    /// 500: unexpected server failure.
+    InternalServiceError,
+    /// 400: the body is not valid JSON for the operation.
+    SerializationException,
+    /// 400: `X-Amz-Target` names no operation.
+    UnknownOperationException,
+    /// 400: the request is not signed.
+    MissingAuthenticationTokenException,
+    /// 400: the signature header is malformed.
+    IncompleteSignatureException,
+    /// 400: the signature does not verify or is out of its time window.
+    InvalidSignatureException,
+    /// 403: presigned signature mismatch.
+    SignatureDoesNotMatch,
+    /// 400: unknown access key.
+    UnrecognizedClientException,
+    /// 400: the caller may not do this.
+    AccessDeniedException,
+    /// 503: the server is sealed or shutting down.
+    ServiceUnavailableException,
+    /// 413: the request body is too large.
+    RequestEntityTooLargeException,
+    /// 400: operation exists but this server does not implement it yet.
+    NotImplemented,
+}
+
+impl ErrorCode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ResourceNotFoundException => "ResourceNotFoundException",
+            Self::ResourceExistsException => "ResourceExistsException",
+            Self::InvalidParameterException => "InvalidParameterException",
+            Self::InvalidRequestException => "InvalidRequestException",
+            Self::LimitExceededException => "LimitExceededException",
+            Self::EncryptionFailure => "EncryptionFailure",
+            Self::DecryptionFailure => "DecryptionFailure",
+            Self::InvalidNextTokenException => "InvalidNextTokenException",
+            Self::InternalServiceError => "InternalServiceError",
+            Self::SerializationException => "SerializationException",
+            Self::UnknownOperationException => "UnknownOperationException",
+            Self::MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
+            Self::IncompleteSignatureException => "IncompleteSignatureException",
+            Self::InvalidSignatureException => "InvalidSignatureException",
+            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::UnrecognizedClientException => "UnrecognizedClientException",
+            Self::AccessDeniedException => "AccessDeniedException",
+            Self::ServiceUnavailableException => "ServiceUnavailableException",
+            Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            Self::NotImplemented => "NotImplemented",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
+    const ALL: &'static [ErrorCode] = &[
+        Self::ResourceNotFoundException,
+        Self::ResourceExistsException,
+        Self::InvalidParameterException,
+        Self::InvalidRequestException,
+        Self::LimitExceededException,
+        Self::EncryptionFailure,
+        Self::DecryptionFailure,
+        Self::InvalidNextTokenException,
+        Self::InternalServiceError,
+        Self::SerializationException,
+        Self::UnknownOperationException,
+        Self::MissingAuthenticationTokenException,
+        Self::IncompleteSignatureException,
+        Self::InvalidSignatureException,
+        Self::SignatureDoesNotMatch,
+        Self::UnrecognizedClientException,
+        Self::AccessDeniedException,
+        Self::ServiceUnavailableException,
+        Self::RequestEntityTooLargeException,
+        Self::NotImplemented,
+    ];
+
+    /// The HTTP status AWS uses for this code.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InternalServiceError => 500,
+            Self::ServiceUnavailableException => 503,
+            Self::SignatureDoesNotMatch => 403,
+            Self::RequestEntityTooLargeException => 413,
+            _ => 400,
+        }
+    }
+}
+
+/// An error as sent to the client. The message must never contain secret material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct ApiError {
+    /// The AWS error code.
+    pub code: ErrorCode,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    /// `ResourceNotFoundException` with AWS's standard message.
+    pub fn secret_not_found() -> Self {
+        Self::new(
+            ErrorCode::ResourceNotFoundException,
+            "Secrets Manager can't find the specified secret.",
+        )
+    }
+    /// `InvalidParameterException`.
+    pub fn param(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidParameterException, message)
+    }
+    /// `InvalidRequestException`.
+    pub fn request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequestException, message)
+    }
+    /// `InternalServiceError` with a generic message (details go to the server log only).
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::InternalServiceError,
+            "An error occurred on the server side.",
+        )
+    }
+    /// The JSON body: `{"__type": code, "message": message}`.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "__type": self.code.as_str(),
+            "message": self.message,
+        }))
+        .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_shape() {
+        let e = ApiError::secret_not_found();
+        let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
+        assert_eq!(v["__type"], "ResourceNotFoundException");
+        assert_eq!(v["message"], "Secrets Manager can't find the specified secret.");
+        assert_eq!(e.code.status(), 400);
+        for c in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
+        }
+    }
+}
