@@ -359,8 +359,7 @@ pub struct ListSecretVersionIdsInput {
 pub struct VersionEntry {
     /// Version id.
     pub version_id: String,
-    /// Labels.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Labels (present, possibly empty, as AWS sends it).
     pub version_stages: Vec<String>,
     /// Last access (day).
     #[serde(skip_serializing_if = "Option::is_none")]

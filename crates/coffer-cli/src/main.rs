@@ -1,0 +1,104 @@
+//! `coffer`: the server and its operator tools in one binary.
+
+mod client;
+mod operator;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Coffer: a self-hosted secrets manager that speaks the AWS Secrets Manager API.
+#[derive(Parser)]
+#[command(name = "coffer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Initialise, unseal, seal and inspect a server.
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
+    /// Manage accounts (needs an admin account's access key).
+    #[command(subcommand)]
+    Account(operator::AccountCommand),
+}
+
+/// Options of `coffer serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Development mode: keep the root key in a file in the data directory and unseal
+    /// automatically. Insecure; never use in production.
+    #[arg(long)]
+    dev: bool,
+    /// Address to listen on.
+    #[arg(long, env = "COFFER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Data directory (created if absent).
+    #[arg(long, env = "COFFER_DATA_DIR", default_value = "./coffer-data")]
+    data_dir: PathBuf,
+    /// TLS certificate chain (PEM).
+    #[arg(long, env = "COFFER_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "COFFER_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long, env = "COFFER_ALLOW_PLAIN_HTTP")]
+    allow_plain_http: bool,
+    /// Regions clients may use (repeatable; default: any well-formed region name).
+    #[arg(long = "region", env = "COFFER_REGIONS", value_delimiter = ',')]
+    regions: Vec<String>,
+    /// Largest allowed difference between a request's X-Amz-Date and the server clock.
+    #[arg(long, env = "COFFER_MAX_SKEW_SECS", default_value_t = 900)]
+    max_skew_secs: i64,
+    /// Refuse presigned (query-string) SigV4 requests.
+    #[arg(long, env = "COFFER_NO_PRESIGNED")]
+    no_presigned: bool,
+    /// Seconds between purges of secrets whose recovery window has ended.
+    #[arg(long, env = "COFFER_PURGE_INTERVAL_SECS", default_value_t = 60)]
+    purge_interval_secs: u64,
+    /// Log format.
+    #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve(a) => {
+            init_logging(&a.log_format);
+            let config = coffer_server::ServerConfig {
+                listen: a.listen,
+                data_dir: a.data_dir,
+                dev: a.dev,
+                tls_cert: a.tls_cert,
+                tls_key: a.tls_key,
+                allow_plain_http: a.allow_plain_http,
+                regions: a.regions,
+                max_skew_secs: a.max_skew_secs,
+                allow_presigned: !a.no_presigned,
+                purge_interval_secs: a.purge_interval_secs,
+                ..Default::default()
+            };
+            rt.block_on(coffer_server::run(config))
+        }
+        Command::Operator(c) => rt.block_on(operator::run_operator(c)),
+        Command::Account(c) => rt.block_on(operator::run_account(c)),
+    }
+}

@@ -1,0 +1,191 @@
+//! `POST /`: the AWS JSON 1.1 endpoint. Reads the (bounded) body, authenticates with SigV4,
+//! decodes the operation's input, calls the service and renders the output or the error.
+
+use crate::AppState;
+use crate::auth::{self, Authenticated};
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use bytes::Bytes;
+use coffer_protocol::{ApiError, CONTENT_TYPE, ErrorCode, Operation, TARGET_PREFIX};
+use coffer_service::Caller;
+use http::{HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Target prefix of Coffer's own administrative operations.
+pub const ADMIN_PREFIX: &str = "CofferAdmin.";
+
+/// Handles one API request.
+pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let started = std::time::Instant::now();
+    let (parts, body) = req.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let result = async {
+        let body = read_body(body, state.config.max_body_bytes).await?;
+        let caller = authenticate(&state, &parts, &body).await?;
+        dispatch(&state, &caller, &target, &body).await
+    }
+    .await;
+    let status = match &result {
+        Ok(_) => 200,
+        Err(e) => e.code.status(),
+    };
+    if status >= 500 {
+        tracing::warn!(%request_id, %target, status, "request failed");
+    } else {
+        tracing::debug!(%request_id, %target, status, micros = started.elapsed().as_micros() as u64, "request");
+    }
+    match result {
+        Ok(body) => respond(StatusCode::OK, &request_id, body, None),
+        Err(e) => error_response(&request_id, &e),
+    }
+}
+
+/// Renders an AWS JSON error.
+pub fn error_response(request_id: &str, e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    respond(status, request_id, Bytes::from(e.body()), Some(e.code.as_str()))
+}
+
+fn respond(status: StatusCode, request_id: &str, body: Bytes, error_type: Option<&str>) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(t) = error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
+        h.insert("x-amzn-errortype", t);
+    }
+    resp
+}
+
+async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
+    http_body_util::Limited::new(body, max)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::RequestEntityTooLargeException,
+                format!("Request body exceeds the limit of {max} bytes."),
+            )
+        })
+}
+
+async fn authenticate(
+    state: &AppState,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Authenticated, ApiError> {
+    let mut headers: Vec<(&str, &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .collect();
+    let authority;
+    if !parts.headers.contains_key(http::header::HOST)
+        && let Some(a) = parts.uri.authority()
+    {
+        // HTTP/2 carries the host in :authority.
+        authority = a.as_str().to_owned();
+        headers.push(("host", authority.as_bytes()));
+    }
+    let req = coffer_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body,
+    };
+    auth::authenticate(state, &req).await
+}
+
+fn decode<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        // serde's message names the field and type, never the value.
+        let msg = e.to_string();
+        let msg = msg.split(" at line").next().unwrap_or("invalid JSON").to_owned();
+        ApiError::new(ErrorCode::SerializationException, msg)
+    })
+}
+
+fn encode<T: Serialize>(out: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(out)
+        .map(Bytes::from)
+        .map_err(|_| ApiError::internal())
+}
+
+async fn dispatch(
+    state: &AppState,
+    who: &Authenticated,
+    target: &str,
+    body: &[u8],
+) -> Result<Bytes, ApiError> {
+    if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
+        return crate::sys::admin(state, who, op, body).await;
+    }
+    let op = target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnknownOperationException,
+                format!("The operation {target:?} is not known to this service."),
+            )
+        })?;
+    if !op.implemented() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequestException,
+            format!("{} is not available in this version of Coffer.", op.name()),
+        ));
+    }
+    let caller = Caller {
+        account_id: who.account_id.clone(),
+        region: who.region.clone(),
+        principal_arn: who.principal_arn.clone(),
+        access_key_id: who.access_key_id.clone(),
+    };
+    let svc = &state.service;
+    let c = &caller;
+    match op {
+        Operation::CreateSecret => encode(&svc.create_secret(c, decode(body)?).await?),
+        Operation::GetSecretValue => encode(&svc.get_secret_value(c, decode(body)?).await?),
+        Operation::BatchGetSecretValue => encode(&svc.batch_get_secret_value(c, decode(body)?).await?),
+        Operation::PutSecretValue => encode(&svc.put_secret_value(c, decode(body)?).await?),
+        Operation::UpdateSecret => encode(&svc.update_secret(c, decode(body)?).await?),
+        Operation::DescribeSecret => encode(&svc.describe_secret(c, decode(body)?).await?),
+        Operation::ListSecrets => encode(&svc.list_secrets(c, decode(body)?).await?),
+        Operation::ListSecretVersionIds => encode(&svc.list_secret_version_ids(c, decode(body)?).await?),
+        Operation::UpdateSecretVersionStage => {
+            encode(&svc.update_secret_version_stage(c, decode(body)?).await?)
+        }
+        Operation::DeleteSecret => encode(&svc.delete_secret(c, decode(body)?).await?),
+        Operation::RestoreSecret => encode(&svc.restore_secret(c, decode(body)?).await?),
+        Operation::TagResource => {
+            svc.tag_resource(c, decode(body)?).await?;
+            Ok(Bytes::from_static(b"{}"))
+        }
+        Operation::UntagResource => {
+            svc.untag_resource(c, decode(body)?).await?;
+            Ok(Bytes::from_static(b"{}"))
+        }
+        Operation::GetRandomPassword => encode(&coffer_service::random_password(decode(body)?)?),
+        other => Err(ApiError::new(
+            ErrorCode::InvalidRequestException,
+            format!("{} is not available in this version of Coffer.", other.name()),
+        )),
+    }
+}

@@ -1,0 +1,143 @@
+//! SigV4 authentication of API requests, with two caches on the hot path:
+//! resolved access keys (30 s, so revocations propagate) and derived signing keys
+//! (per access key, date, region — derivation is four HMACs we need not repeat).
+
+use crate::AppState;
+use coffer_protocol::{ApiError, ErrorCode};
+use coffer_service::accounts::ResolvedKey;
+use coffer_sigv4::{Parsed, Policy, Request, SigningKey};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a resolved access key is trusted before it is read again.
+const KEY_TTL: Duration = Duration::from_secs(30);
+/// Bound on cached entries (cleared wholesale when exceeded).
+const MAX_ENTRIES: usize = 10_000;
+
+/// Who made a request.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// Account of the key.
+    pub account_id: String,
+    /// Principal ARN.
+    pub principal_arn: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Region of the credential scope.
+    pub region: String,
+    /// Admin account.
+    pub admin: bool,
+}
+
+struct CachedKey {
+    key: ResolvedKey,
+    fetched: Instant,
+}
+
+/// Caches of resolved access keys and derived signing keys.
+#[derive(Default)]
+pub struct AuthCache {
+    keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+    signing: RwLock<HashMap<(String, String, String), SigningKey>>,
+}
+
+impl std::fmt::Debug for AuthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthCache(..)")
+    }
+}
+
+impl AuthCache {
+    /// Forgets everything (on seal).
+    pub fn clear(&self) {
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.signing.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+fn sig_error(e: coffer_sigv4::SigV4Error) -> ApiError {
+    let code = ErrorCode::parse(e.aws_code()).unwrap_or(ErrorCode::InvalidSignatureException);
+    ApiError::new(code, e.to_string())
+}
+
+fn unrecognized() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnrecognizedClientException,
+        "The security token included in the request is invalid.",
+    )
+}
+
+async fn resolve(state: &AppState, akid: &str) -> Result<Arc<CachedKey>, ApiError> {
+    if let Some(c) = state.auth.keys.read().unwrap_or_else(|p| p.into_inner()).get(akid)
+        && c.fetched.elapsed() < KEY_TTL
+    {
+        return Ok(c.clone());
+    }
+    let key = state
+        .service
+        .resolve_access_key(akid)
+        .await?
+        .ok_or_else(unrecognized)?;
+    let entry = Arc::new(CachedKey { key, fetched: Instant::now() });
+    let mut map = state.auth.keys.write().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(akid.to_owned(), entry.clone());
+    Ok(entry)
+}
+
+fn signing_key(state: &AppState, parsed: &Parsed, secret: &str) -> SigningKey {
+    let k = (parsed.access_key_id.clone(), parsed.date.clone(), parsed.region.clone());
+    if let Some(s) = state.auth.signing.read().unwrap_or_else(|p| p.into_inner()).get(&k) {
+        return s.clone();
+    }
+    let derived = coffer_sigv4::derive_signing_key(secret, &parsed.date, &parsed.region, &parsed.service);
+    let mut map = state.auth.signing.write().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(k, derived.clone());
+    derived
+}
+
+/// Verifies the request's signature and returns the caller.
+pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authenticated, ApiError> {
+    let parsed = coffer_sigv4::parse(req).map_err(sig_error)?;
+    if !state.config.region_allowed(&parsed.region) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSignatureException,
+            format!("Credential should be scoped to a valid region, not '{}'.", parsed.region),
+        ));
+    }
+    if parsed.presigned && !state.config.allow_presigned {
+        return Err(ApiError::new(
+            ErrorCode::IncompleteSignatureException,
+            "Presigned (query string) authentication is disabled on this server.",
+        ));
+    }
+    if !state.service.keyring().is_unsealed() {
+        return Err(state.service.keyring().root().err().unwrap_or_else(ApiError::internal));
+    }
+    if parsed.session_token.is_some() {
+        // No temporary credentials are issued yet, so no session token can be valid.
+        return Err(unrecognized());
+    }
+    let cached = resolve(state, &parsed.access_key_id).await?;
+    let key = signing_key(state, &parsed, &cached.key.secret);
+    let policy = Policy {
+        now_ms: state.service.now_ms(),
+        max_skew_ms: state.config.max_skew_secs * 1000,
+        service: coffer_protocol::SIGNING_NAME,
+        allow_presigned: state.config.allow_presigned,
+    };
+    coffer_sigv4::verify(req, &parsed, &key, &policy).map_err(sig_error)?;
+    Ok(Authenticated {
+        account_id: cached.key.account_id.clone(),
+        principal_arn: cached.key.principal_arn.clone(),
+        access_key_id: parsed.access_key_id.clone(),
+        region: parsed.region.clone(),
+        admin: cached.key.admin,
+    })
+}

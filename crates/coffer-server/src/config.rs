@@ -1,0 +1,94 @@
+//! Server settings (the CLI fills them from flags and `COFFER_*` environment variables).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything `coffer serve` can be told.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory holding the database (and, in dev mode, the root key file).
+    pub data_dir: PathBuf,
+    /// Development mode: root key in a file, auto-unseal.
+    pub dev: bool,
+    /// TLS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address.
+    pub allow_plain_http: bool,
+    /// Regions accepted in credential scopes; empty = any well-formed region.
+    pub regions: Vec<String>,
+    /// Region printed with dev credentials.
+    pub default_region: String,
+    /// Allowed clock skew for SigV4 (seconds).
+    pub max_skew_secs: i64,
+    /// Accept presigned (query-string) SigV4.
+    pub allow_presigned: bool,
+    /// Seconds between purges of secrets whose recovery window ended.
+    pub purge_interval_secs: u64,
+    /// Largest request body accepted (bytes).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("static address"),
+            data_dir: PathBuf::from("./coffer-data"),
+            dev: false,
+            tls_cert: None,
+            tls_key: None,
+            allow_plain_http: false,
+            regions: Vec::new(),
+            default_region: "us-east-1".to_owned(),
+            max_skew_secs: 900,
+            allow_presigned: true,
+            purge_interval_secs: 60,
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Rejects unsafe or inconsistent settings.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            anyhow::bail!("--tls-cert and --tls-key must be given together");
+        }
+        if self.tls_cert.is_none() && !self.listen.ip().is_loopback() && !self.allow_plain_http {
+            anyhow::bail!(
+                "refusing to serve plain HTTP on {} (not loopback): give --tls-cert/--tls-key, or --allow-plain-http if a TLS proxy is in front",
+                self.listen
+            );
+        }
+        for r in &self.regions {
+            if !valid_region(r) {
+                anyhow::bail!("invalid region name {r:?}");
+            }
+        }
+        if !(60..=3600).contains(&self.max_skew_secs) {
+            anyhow::bail!("--max-skew-secs must be between 60 and 3600");
+        }
+        Ok(())
+    }
+
+    /// Whether `region` may be used in a credential scope.
+    pub fn region_allowed(&self, region: &str) -> bool {
+        if self.regions.is_empty() {
+            valid_region(region)
+        } else {
+            self.regions.iter().any(|r| r == region)
+        }
+    }
+}
+
+/// `xx-name-N` style region names (lowercase letters, digits and hyphens, 4–32 chars).
+pub fn valid_region(r: &str) -> bool {
+    (4..=32).contains(&r.len())
+        && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && r.contains('-')
+        && !r.starts_with('-')
+        && !r.ends_with('-')
+}

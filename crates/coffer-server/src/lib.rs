@@ -1,0 +1,63 @@
+//! The Coffer server: accepts connections (TLS or loopback HTTP), authenticates each request
+//! with SigV4, dispatches it to the [`coffer_service::Service`] and renders AWS JSON 1.1.
+//!
+//! Flow of one request: [`listen`] (TCP, TLS, HTTP/1.1 or h2) → [`api::handle`] (body limit,
+//! target, [`auth`] SigV4) → service operation → JSON response or AWS error.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+mod jobs;
+pub mod listen;
+mod state;
+pub mod sys;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+use anyhow::Context;
+use coffer_core::{Clock, SystemClock};
+use coffer_service::{Keyring, SealManager, Service};
+use coffer_store::sqlite::SqliteStore;
+use std::sync::Arc;
+
+/// Opens the data directory, unseals in dev mode, and serves until SIGINT/SIGTERM.
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    config.check()?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let db = config.data_dir.join("coffer.db");
+    let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let service = Service::new(Arc::new(store), Arc::new(Keyring::new()), clock);
+    let seal = Arc::new(SealManager::new(service.clone()));
+
+    if config.dev {
+        let key_file = config.data_dir.join("dev-root.key");
+        eprintln!(
+            "\n  WARNING: --dev mode. The root key is stored UNENCRYPTED in {}.\n  \
+             Anyone who can read that file can decrypt every secret. Never use --dev in production.\n",
+            key_file.display()
+        );
+        let created = seal
+            .dev_start(&key_file)
+            .await
+            .map_err(|e| anyhow::anyhow!("dev unseal failed: {}", e.message))?;
+        if let Some(c) = created {
+            println!("Coffer initialized in dev mode. Root access key for account {} (shown only once):", c.account_id);
+            println!("  AWS_ACCESS_KEY_ID={}", c.access_key_id);
+            println!("  AWS_SECRET_ACCESS_KEY={}", &*c.secret_access_key);
+            println!("  AWS_DEFAULT_REGION={}", config.default_region);
+        }
+    } else {
+        let st = seal.status().await.map_err(|e| anyhow::anyhow!(e.message))?;
+        if !st.initialized {
+            tracing::warn!("coffer is not initialized: run `coffer operator init`");
+        } else {
+            tracing::warn!(threshold = st.threshold, "coffer is sealed: run `coffer operator unseal`");
+        }
+    }
+    let state = AppState::new(service, seal, config.clone());
+    jobs::spawn(state.clone());
+    listen::serve(state, &config).await
+}

@@ -1,0 +1,144 @@
+//! Operator endpoints (unauthenticated, like Vault's: init, unseal, status, health) and
+//! Coffer's signed administrative operations (`X-Amz-Target: CofferAdmin.*`).
+
+use crate::AppState;
+use crate::auth::Authenticated;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use coffer_protocol::{ApiError, ErrorCode};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+/// All routes of the server.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(crate::api::handle).get(root))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/coffer/v1/sys/status", get(status))
+        .route("/coffer/v1/sys/init", post(init))
+        .route("/coffer/v1/sys/unseal", post(unseal))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+fn err(e: &ApiError) -> Response {
+    crate::api::error_response(&uuid::Uuid::new_v4().to_string(), e)
+}
+
+async fn root() -> &'static str {
+    "Coffer: AWS Secrets Manager compatible API. POST signed requests to this URL.\n"
+}
+
+async fn not_found() -> Response {
+    err(&ApiError::new(
+        ErrorCode::UnknownOperationException,
+        "No such path: the API is served at POST /.",
+    ))
+}
+
+async fn ready(State(s): State<AppState>) -> Response {
+    if s.service.keyring().is_unsealed() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "sealed").into_response()
+    }
+}
+
+async fn status(State(s): State<AppState>) -> Response {
+    match s.seal.status().await {
+        Ok(st) => Json(st).into_response(),
+        Err(e) => err(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct InitBody {
+    shares: u8,
+    threshold: u8,
+}
+
+async fn init(State(s): State<AppState>, body: Bytes) -> Response {
+    let parsed: InitBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return err(&ApiError::param(
+                "Body must be {\"shares\": N, \"threshold\": K}.",
+            ));
+        }
+    };
+    match s.seal.init(parsed.shares, parsed.threshold).await {
+        Ok(r) => {
+            tracing::warn!(shares = parsed.shares, threshold = parsed.threshold, "coffer initialized");
+            let shares: Vec<&str> = r.shares.iter().map(|s| s.as_str()).collect();
+            Json(json!({
+                "shares": shares,
+                "threshold": parsed.threshold,
+                "account_id": r.credentials.account_id,
+                "access_key_id": r.credentials.access_key_id,
+                "secret_access_key": &*r.credentials.secret_access_key,
+            }))
+            .into_response()
+        }
+        Err(e) => err(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct UnsealBody {
+    share: String,
+}
+
+async fn unseal(State(s): State<AppState>, body: Bytes) -> Response {
+    let parsed: UnsealBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => return err(&ApiError::param("Body must be {\"share\": \"coffer-share-v1:...\"}.")),
+    };
+    let share = zeroize::Zeroizing::new(parsed.share);
+    match s.seal.unseal(&share).await {
+        Ok(st) => {
+            if !st.sealed {
+                tracing::warn!("coffer unsealed");
+            }
+            Json(st).into_response()
+        }
+        Err(e) => err(&e),
+    }
+}
+
+/// `CofferAdmin.*` operations: only keys of an admin account may call them.
+pub async fn admin(state: &AppState, who: &Authenticated, op: &str, _body: &[u8]) -> Result<Bytes, ApiError> {
+    if !who.admin {
+        return Err(ApiError::new(
+            ErrorCode::AccessDeniedException,
+            format!("User: {} is not authorized to perform: coffer:{op}", who.principal_arn),
+        ));
+    }
+    match op {
+        "CreateAccount" => {
+            let c = state.service.create_account(false).await?;
+            tracing::warn!(account = %c.account_id, by = %who.principal_arn, "account created");
+            let v = json!({
+                "AccountId": c.account_id,
+                "AccessKeyId": c.access_key_id,
+                "SecretAccessKey": &*c.secret_access_key,
+            });
+            Ok(Bytes::from(serde_json::to_vec(&v).map_err(|_| ApiError::internal())?))
+        }
+        "Seal" => {
+            state.seal.seal();
+            state.auth.clear();
+            tracing::warn!(by = %who.principal_arn, "coffer sealed by operator");
+            Ok(Bytes::from_static(b"{}"))
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::UnknownOperationException,
+            format!("Unknown administrative operation {op:?}."),
+        )),
+    }
+}

@@ -1,0 +1,209 @@
+//! The operations, grouped by what they touch, plus the helpers they share:
+//! value intake, sealing a new version, opening a version, and commit-with-retry.
+
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod meta;
+pub mod password;
+pub(crate) mod read;
+pub(crate) mod write;
+
+use crate::keyring::DEFAULT_KEY_ALIAS;
+use crate::{ApiResult, Caller, Service};
+use coffer_core::{SecretRecord, SecretState, ValueKind, VersionRecord, validate};
+use coffer_crypto::ValueContext;
+use coffer_protocol::ApiError;
+use coffer_protocol::shapes::{SecretBytes, SecretText};
+use coffer_store::{Change, NewVersion, StoreError};
+use zeroize::Zeroizing;
+
+/// A validated plaintext value.
+pub(crate) struct Value {
+    pub kind: ValueKind,
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+/// Takes SecretString/SecretBinary from a request: at most one, within limits.
+pub(crate) fn take_value(
+    string: Option<SecretText>,
+    binary: Option<SecretBytes>,
+) -> ApiResult<Option<Value>> {
+    match (string, binary) {
+        (Some(_), Some(_)) => Err(ApiError::param(
+            "You can't specify both a binary secret value and a string secret value in the same secret.",
+        )),
+        (Some(s), None) => {
+            validate::secret_string(&s.0).map_err(crate::convert::core)?;
+            Ok(Some(Value {
+                kind: ValueKind::String,
+                bytes: Zeroizing::new(s.0.as_bytes().to_vec()),
+            }))
+        }
+        (None, Some(b)) => {
+            validate::secret_binary(&b.0).map_err(crate::convert::core)?;
+            Ok(Some(Value {
+                kind: ValueKind::Binary,
+                bytes: b.0,
+            }))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The request's ClientRequestToken, validated, or a fresh one.
+pub(crate) fn token_or_new(token: Option<String>) -> ApiResult<String> {
+    match token {
+        Some(t) => {
+            validate::client_request_token(&t).map_err(crate::convert::core)?;
+            Ok(t)
+        }
+        None => Ok(uuid::Uuid::new_v4().to_string()),
+    }
+}
+
+/// Maximum optimistic-concurrency retries for one write.
+const MAX_RETRIES: usize = 8;
+
+impl Service {
+    /// Validates a KmsKeyId: until customer-managed keys exist, only the default key.
+    pub(crate) async fn check_kms_key_id(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+    ) -> ApiResult<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        validate::kms_key_id(id).map_err(crate::convert::core)?;
+        let alias_arn = format!(
+            "arn:aws:kms:{}:{}:{DEFAULT_KEY_ALIAS}",
+            caller.region, caller.account_id
+        );
+        if id.is_empty() || id == DEFAULT_KEY_ALIAS || id == alias_arn {
+            return Ok(None);
+        }
+        let key = self
+            .keyring
+            .default_key(&*self.store, &caller.account_id, &caller.region, self.now_ms())
+            .await?;
+        if id == key.arn || id == key.key_id {
+            return Ok(None);
+        }
+        Err(ApiError::new(
+            coffer_protocol::ErrorCode::ResourceNotFoundException,
+            format!(
+                "The KMS key {id} can't be found. Customer-managed keys are not available yet; use {DEFAULT_KEY_ALIAS}."
+            ),
+        ))
+    }
+
+    /// Encrypts `value` as version `version_id` of `secret` under the account's key.
+    pub(crate) async fn seal_version(
+        &self,
+        secret: &SecretRecord,
+        version_id: &str,
+        stages: Vec<String>,
+        value: &Value,
+    ) -> ApiResult<NewVersion> {
+        let key = self
+            .keyring
+            .default_key(&*self.store, &secret.account_id, &secret.region, self.now_ms())
+            .await?;
+        let kek = self.keyring.kek(&key, key.generation)?;
+        let ctx = ValueContext {
+            account_id: &secret.account_id,
+            secret_arn: &secret.arn,
+            version_id,
+            kind: value.kind.as_str(),
+            kms_key_arn: &key.arn,
+            key_generation: key.generation,
+        };
+        let env = coffer_crypto::seal_value(&kek, &ctx, &value.bytes)
+            .map_err(crate::convert::encrypt)?;
+        Ok(NewVersion {
+            record: VersionRecord {
+                version_id: version_id.to_owned(),
+                stages,
+                created_ms: self.now_ms(),
+                last_accessed_ms: None,
+                kms_key_arn: key.arn.clone(),
+            },
+            sealed: coffer_core::SealedValue {
+                kind: value.kind,
+                kms_key_arn: key.arn,
+                key_generation: key.generation,
+                wrapped_dek: env.wrapped_dek,
+                ciphertext: env.ciphertext,
+            },
+        })
+    }
+
+    /// Decrypts one version of a secret.
+    pub(crate) async fn open_version(
+        &self,
+        secret: &SecretRecord,
+        version_id: &str,
+    ) -> ApiResult<Value> {
+        let sealed = self
+            .store
+            .sealed_value(&secret.arn, version_id)
+            .await
+            .map_err(crate::convert::store)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    coffer_protocol::ErrorCode::ResourceNotFoundException,
+                    format!("Secrets Manager can't find the specified secret value for VersionId: {version_id}"),
+                )
+            })?;
+        let key = self.keyring.key_record(&*self.store, &sealed.kms_key_arn).await?;
+        let kek = self.keyring.kek(&key, sealed.key_generation)?;
+        let ctx = ValueContext {
+            account_id: &secret.account_id,
+            secret_arn: &secret.arn,
+            version_id,
+            kind: sealed.kind.as_str(),
+            kms_key_arn: &sealed.kms_key_arn,
+            key_generation: sealed.key_generation,
+        };
+        let bytes = coffer_crypto::open_value(&kek, &ctx, &sealed.wrapped_dek, &sealed.ciphertext)
+            .map_err(crate::convert::decrypt)?;
+        Ok(Value { kind: sealed.kind, bytes })
+    }
+
+    /// Read-modify-write of one secret with optimistic concurrency: `plan` sees the current
+    /// state and returns the change to commit (or None for a no-op) plus its result.
+    pub(crate) async fn mutate<R>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        secret_id: Option<&str>,
+        mut plan: impl FnMut(&SecretState) -> ApiResult<(Option<Change>, R)>,
+    ) -> ApiResult<R> {
+        for _ in 0..MAX_RETRIES {
+            let state = self.resolve(caller, action, secret_id).await?;
+            let (change, out) = plan(&state)?;
+            let Some(change) = change else { return Ok(out) };
+            match self.store.commit(change).await {
+                Ok(()) => return Ok(out),
+                Err(StoreError::Conflict) | Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(crate::convert::store(e)),
+            }
+        }
+        tracing::warn!(action, "gave up after repeated write conflicts");
+        Err(ApiError::new(
+            coffer_protocol::ErrorCode::InternalServiceError,
+            "The secret is being changed concurrently; retry the request.",
+        ))
+    }
+}
+
+/// The secret row after a change at `now`: next revision, new last-changed time.
+pub(crate) fn bumped(secret: &SecretRecord, now_ms: i64) -> SecretRecord {
+    let mut s = secret.clone();
+    s.revision += 1;
+    s.last_changed_ms = now_ms;
+    s
+}
+
+/// Compares two plaintexts in constant time (idempotency checks).
+pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
+    a.kind == b.kind && coffer_crypto::constant_time_eq(&a.bytes, &b.bytes)
+}

@@ -1,0 +1,216 @@
+//! GetSecretValue and BatchGetSecretValue: the hot path.
+
+use crate::paging::{self, Cursor};
+use crate::resolve::deleted_error;
+use crate::{ApiResult, Caller, Service};
+use coffer_core::{AWSCURRENT, SecretState, ValueKind, clock::day_start, filter, validate};
+use coffer_protocol::shapes::{
+    ApiErrorEntry, BatchGetSecretValueInput, BatchGetSecretValueOutput, GetSecretValueInput,
+    SecretBytes, SecretText, SecretValueEntry, ts,
+};
+use coffer_protocol::{ApiError, ErrorCode};
+use zeroize::Zeroizing;
+
+/// Most secrets one BatchGetSecretValue page returns.
+const MAX_BATCH: i64 = 20;
+
+impl Service {
+    /// GetSecretValue.
+    pub async fn get_secret_value(
+        &self,
+        caller: &Caller,
+        input: GetSecretValueInput,
+    ) -> ApiResult<SecretValueEntry> {
+        let state = self
+            .resolve(caller, "GetSecretValue", input.secret_id.as_deref())
+            .await?;
+        self.read_value(&state, input.version_id.as_deref(), input.version_stage.as_deref())
+            .await
+    }
+
+    /// Picks a version (by id and/or label, default AWSCURRENT), decrypts it and records the access.
+    pub(crate) async fn read_value(
+        &self,
+        state: &SecretState,
+        version_id: Option<&str>,
+        stage: Option<&str>,
+    ) -> ApiResult<SecretValueEntry> {
+        if let Some(v) = version_id {
+            validate::version_id(v).map_err(crate::convert::core)?;
+        }
+        if let Some(s) = stage {
+            validate::version_stage(s).map_err(crate::convert::core)?;
+        }
+        let secret = &state.secret;
+        if secret.is_deleted() {
+            return Err(deleted_error());
+        }
+        let version = match (version_id, stage) {
+            (Some(id), stage) => state.version(id).filter(|v| {
+                stage.is_none_or(|s| v.stages.iter().any(|x| x == s))
+            }),
+            (None, s) => state.version_with_label(s.unwrap_or(AWSCURRENT)),
+        }
+        .ok_or_else(|| {
+            let what = match (version_id, stage) {
+                (Some(id), _) => format!("VersionId: {id}"),
+                (None, s) => format!("staging label: {}", s.unwrap_or(AWSCURRENT)),
+            };
+            ApiError::new(
+                ErrorCode::ResourceNotFoundException,
+                format!("Secrets Manager can't find the specified secret value for {what}"),
+            )
+        })?;
+        let value = self.open_version(secret, &version.version_id).await?;
+        self.note_access(state, &version.version_id);
+        let (secret_string, secret_binary) = match value.kind {
+            ValueKind::String => {
+                let text = String::from_utf8(value.bytes.to_vec()).map_err(|_| {
+                    ApiError::new(ErrorCode::DecryptionFailure, "Stored secret text is not UTF-8.")
+                })?;
+                (Some(SecretText(Zeroizing::new(text))), None)
+            }
+            ValueKind::Binary => (None, Some(SecretBytes(value.bytes))),
+        };
+        Ok(SecretValueEntry {
+            arn: secret.arn.clone(),
+            name: secret.name.clone(),
+            version_id: version.version_id.clone(),
+            secret_string,
+            secret_binary,
+            version_stages: version.stages.clone(),
+            created_date: ts(version.created_ms),
+        })
+    }
+
+    /// Records LastAccessedDate (day resolution) without slowing the read: at most one
+    /// background write per secret version per day.
+    fn note_access(&self, state: &SecretState, version_id: &str) {
+        let day = day_start(self.now_ms());
+        let version_day = state.version(version_id).and_then(|v| v.last_accessed_ms);
+        if state.secret.last_accessed_ms == Some(day) && version_day == Some(day) {
+            return;
+        }
+        let store = self.store.clone();
+        let arn = state.secret.arn.clone();
+        let vid = version_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_accessed(&arn, &vid, day).await {
+                tracing::warn!(error = %e, "could not record last access");
+            }
+        });
+    }
+
+    /// BatchGetSecretValue: by explicit ids (per-secret errors) or by filters (paged).
+    pub async fn batch_get_secret_value(
+        &self,
+        caller: &Caller,
+        input: BatchGetSecretValueInput,
+    ) -> ApiResult<BatchGetSecretValueOutput> {
+        match (input.secret_id_list, input.filters) {
+            (Some(_), Some(_)) => Err(ApiError::param(
+                "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
+            )),
+            (None, None) => Err(ApiError::param(
+                "Either 'SecretIdList' or 'Filters' must be provided.",
+            )),
+            (Some(ids), None) => {
+                if input.max_results.is_some() || input.next_token.is_some() {
+                    return Err(ApiError::param(
+                        "'MaxResults' and 'NextToken' can only be used with 'Filters'.",
+                    ));
+                }
+                if ids.is_empty() || ids.len() > MAX_BATCH as usize {
+                    return Err(ApiError::param("SecretIdList must contain 1 to 20 secret ids."));
+                }
+                let mut out = BatchGetSecretValueOutput {
+                    secret_values: Vec::new(),
+                    errors: Vec::new(),
+                    next_token: None,
+                };
+                for id in ids {
+                    let r = match self.resolve(caller, "GetSecretValue", Some(&id)).await {
+                        Ok(state) => self.read_value(&state, None, None).await,
+                        Err(e) => Err(e),
+                    };
+                    match r {
+                        Ok(v) => out.secret_values.push(v),
+                        Err(e) if e.code == ErrorCode::ServiceUnavailableException
+                            || e.code == ErrorCode::InternalServiceError => return Err(e),
+                        Err(e) => out.errors.push(ApiErrorEntry {
+                            secret_id: id,
+                            error_code: e.code.as_str().to_owned(),
+                            message: e.message,
+                        }),
+                    }
+                }
+                Ok(out)
+            }
+            (None, Some(raw)) => {
+                let max = input.max_results.unwrap_or(MAX_BATCH);
+                validate::max_results(max, MAX_BATCH).map_err(crate::convert::core)?;
+                let raw: Vec<(String, Vec<String>)> =
+                    raw.into_iter().map(|f| (f.key, f.values)).collect();
+                let filters = filter::parse_filters(&raw).map_err(crate::convert::core)?;
+                let digest = coffer_crypto::sha256_hex(format!("batch{raw:?}").as_bytes());
+                let all = self
+                    .store
+                    .list(&caller.account_id, &caller.region)
+                    .await
+                    .map_err(crate::convert::store)?;
+                let mut items: Vec<&SecretState> = all
+                    .iter()
+                    .filter(|s| !s.secret.is_deleted() && filter::matches(&s.secret, &filters))
+                    .collect();
+                items.sort_by(|a, b| {
+                    (a.secret.created_ms, &a.secret.arn).cmp(&(b.secret.created_ms, &b.secret.arn))
+                });
+                let start = match &input.next_token {
+                    Some(t) => {
+                        let c: Cursor = paging::decode(t)?;
+                        if c.q != digest {
+                            return Err(ApiError::new(
+                                ErrorCode::InvalidNextTokenException,
+                                "The NextToken does not belong to this query.",
+                            ));
+                        }
+                        items
+                            .iter()
+                            .position(|s| {
+                                (paging::num_key(s.secret.created_ms), &s.secret.arn) > (c.k.clone(), &c.id)
+                            })
+                            .unwrap_or(items.len())
+                    }
+                    None => 0,
+                };
+                let page: Vec<&SecretState> = items.iter().skip(start).take(max as usize).copied().collect();
+                let more = start + page.len() < items.len();
+                let mut out = BatchGetSecretValueOutput {
+                    secret_values: Vec::new(),
+                    errors: Vec::new(),
+                    next_token: None,
+                };
+                for s in &page {
+                    match self.read_value(s, None, None).await {
+                        Ok(v) => out.secret_values.push(v),
+                        Err(e) if e.code == ErrorCode::ServiceUnavailableException
+                            || e.code == ErrorCode::InternalServiceError => return Err(e),
+                        Err(e) => out.errors.push(ApiErrorEntry {
+                            secret_id: s.secret.arn.clone(),
+                            error_code: e.code.as_str().to_owned(),
+                            message: e.message,
+                        }),
+                    }
+                }
+                if more && let Some(last) = page.last() {
+                    out.next_token = Some(paging::encode(&Cursor {
+                        k: paging::num_key(last.secret.created_ms),
+                        id: last.secret.arn.clone(),
+                        q: digest,
+                    }));
+                }
+                Ok(out)
+            }
+        }
+    }
+}

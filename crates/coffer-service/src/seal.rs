@@ -1,0 +1,260 @@
+//! Initialisation, sealing and unsealing of the root key.
+//!
+//! - Production: `init` generates a root key, splits it into Shamir shares (shown once) and
+//!   stores only a check blob; after every start the server is sealed until `threshold`
+//!   shares have been submitted with `unseal`.
+//! - Development (`--dev`): the root key is kept in a file next to the data. Convenient and
+//!   insecure; the server says so loudly.
+
+use crate::accounts::NewCredentials;
+use crate::{ApiResult, Service};
+use coffer_crypto::{SymmetricKey, shamir};
+use coffer_protocol::{ApiError, ErrorCode};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Mutex;
+use zeroize::Zeroizing;
+
+const META_KEY: &str = "seal-config";
+
+/// How the root key is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SealMode {
+    /// Shamir shares held by operators.
+    Shamir,
+    /// A plaintext key file next to the data (development only).
+    Dev,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SealConfig {
+    mode: SealMode,
+    shares: u8,
+    threshold: u8,
+    /// Root-key check blob, base64.
+    check: String,
+}
+
+/// What `status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct SealStatus {
+    /// Whether `init` has run.
+    pub initialized: bool,
+    /// Whether the root key is absent.
+    pub sealed: bool,
+    /// How the root key is held.
+    pub mode: Option<SealMode>,
+    /// Shares needed.
+    pub threshold: u8,
+    /// Shares issued.
+    pub shares: u8,
+    /// Shares submitted so far in this unseal attempt.
+    pub progress: u8,
+}
+
+/// Result of `init`: the shares and the first account's root credentials, shown once.
+#[derive(Debug)]
+pub struct InitResult {
+    /// Shamir shares (text form).
+    pub shares: Vec<Zeroizing<String>>,
+    /// Root credentials of the first (admin) account.
+    pub credentials: NewCredentials,
+}
+
+/// Coordinates the seal state of one server.
+#[derive(Debug)]
+pub struct SealManager {
+    service: Service,
+    pending: Mutex<Vec<shamir::Share>>,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+impl SealManager {
+    /// A manager for `service`'s keyring and store.
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn config(&self) -> ApiResult<Option<SealConfig>> {
+        let raw = self
+            .service
+            .store()
+            .get_meta(META_KEY)
+            .await
+            .map_err(crate::convert::store)?;
+        raw.map(|r| {
+            serde_json::from_slice(&r).map_err(|e| {
+                tracing::error!(error = %e, "seal config unreadable");
+                ApiError::internal()
+            })
+        })
+        .transpose()
+    }
+
+    async fn save_config(&self, cfg: &SealConfig) -> ApiResult<()> {
+        let bytes = serde_json::to_vec(cfg).map_err(|_| ApiError::internal())?;
+        self.service
+            .store()
+            .put_meta(META_KEY, &bytes)
+            .await
+            .map_err(crate::convert::store)
+    }
+
+    /// Current status.
+    pub async fn status(&self) -> ApiResult<SealStatus> {
+        let cfg = self.config().await?;
+        let progress = self.pending.lock().unwrap_or_else(|p| p.into_inner()).len() as u8;
+        Ok(SealStatus {
+            initialized: cfg.is_some(),
+            sealed: !self.service.keyring().is_unsealed(),
+            mode: cfg.as_ref().map(|c| c.mode),
+            threshold: cfg.as_ref().map_or(0, |c| c.threshold),
+            shares: cfg.as_ref().map_or(0, |c| c.shares),
+            progress,
+        })
+    }
+
+    async fn first_init(&self, root: SymmetricKey, cfg: SealConfig) -> ApiResult<NewCredentials> {
+        self.save_config(&cfg).await?;
+        self.service.keyring().set_root(root);
+        self.service.create_account(true).await
+    }
+
+    /// Initialises a new server with Shamir shares; fails if already initialised.
+    pub async fn init(&self, shares: u8, threshold: u8) -> ApiResult<InitResult> {
+        if self.config().await?.is_some() {
+            return Err(ApiError::request("Coffer is already initialized."));
+        }
+        let root = SymmetricKey::generate();
+        let parts = shamir::split(&root, threshold, shares)
+            .map_err(|e| ApiError::param(format!("Invalid share parameters: {e}")))?;
+        let check = coffer_crypto::root_check_blob(&root).map_err(crate::convert::encrypt)?;
+        let cfg = SealConfig {
+            mode: SealMode::Shamir,
+            shares,
+            threshold,
+            check: base64::Engine::encode(&b64(), check),
+        };
+        let credentials = self.first_init(root, cfg).await?;
+        Ok(InitResult {
+            shares: parts.into_iter().map(Zeroizing::new).collect(),
+            credentials,
+        })
+    }
+
+    /// Submits one share; unseals once enough valid shares are in. Returns the new status.
+    pub async fn unseal(&self, share: &str) -> ApiResult<SealStatus> {
+        let cfg = self
+            .config()
+            .await?
+            .ok_or_else(|| ApiError::request("Coffer is not initialized: run coffer operator init."))?;
+        if cfg.mode != SealMode::Shamir {
+            return Err(ApiError::request("This server is in --dev mode; it has no shares."));
+        }
+        if self.service.keyring().is_unsealed() {
+            return self.status().await;
+        }
+        let share = shamir::parse_share(share.trim())
+            .map_err(|e| ApiError::param(format!("Invalid unseal share: {e}")))?;
+        let ready = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            if !pending.iter().any(|s| s.index() == share.index()) {
+                pending.push(share);
+            }
+            if pending.len() >= usize::from(cfg.threshold) {
+                Some(std::mem::take(&mut *pending))
+            } else {
+                None
+            }
+        };
+        if let Some(shares) = ready {
+            let check = base64::Engine::decode(&b64(), &cfg.check).map_err(|_| ApiError::internal())?;
+            let root = shamir::combine(&shares).ok().filter(|k| coffer_crypto::verify_root_check(k, &check));
+            match root {
+                Some(k) => self.service.keyring().set_root(k),
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidParameterException,
+                        "The submitted shares do not reconstruct the root key; unseal progress was reset.",
+                    ));
+                }
+            }
+        }
+        self.status().await
+    }
+
+    /// Drops the root key and all key material from memory.
+    pub fn seal(&self) {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.service.keyring().clear();
+    }
+
+    /// Development mode: loads the root key from `key_file`, creating it (and the first
+    /// account) on first start. Returns the new credentials when it created them.
+    pub async fn dev_start(&self, key_file: &Path) -> ApiResult<Option<NewCredentials>> {
+        let cfg = self.config().await?;
+        match cfg {
+            Some(c) if c.mode == SealMode::Shamir => Err(ApiError::request(
+                "This data directory was initialized with Shamir shares; start without --dev and unseal it.",
+            )),
+            Some(c) => {
+                let bytes = Zeroizing::new(std::fs::read(key_file).map_err(|e| {
+                    tracing::error!(error = %e, file = %key_file.display(), "dev root key file unreadable");
+                    ApiError::new(ErrorCode::InternalServiceError, "dev root key file unreadable")
+                })?);
+                let text = Zeroizing::new(String::from_utf8_lossy(&bytes).trim().to_owned());
+                let raw = Zeroizing::new(base64::Engine::decode(&b64(), text.as_bytes()).map_err(|_| ApiError::internal())?);
+                let root = SymmetricKey::from_bytes(&raw).map_err(|_| ApiError::internal())?;
+                let check = base64::Engine::decode(&b64(), &c.check).map_err(|_| ApiError::internal())?;
+                if !coffer_crypto::verify_root_check(&root, &check) {
+                    return Err(ApiError::new(
+                        ErrorCode::InternalServiceError,
+                        "the dev root key file does not match this data directory",
+                    ));
+                }
+                self.service.keyring().set_root(root);
+                Ok(None)
+            }
+            None => {
+                let root = SymmetricKey::generate();
+                let encoded = Zeroizing::new(base64::Engine::encode(&b64(), root.expose_bytes()));
+                write_private(key_file, encoded.as_bytes()).map_err(|e| {
+                    tracing::error!(error = %e, "cannot write dev root key file");
+                    ApiError::internal()
+                })?;
+                let check = coffer_crypto::root_check_blob(&root).map_err(crate::convert::encrypt)?;
+                let cfg = SealConfig {
+                    mode: SealMode::Dev,
+                    shares: 0,
+                    threshold: 0,
+                    check: base64::Engine::encode(&b64(), check),
+                };
+                Ok(Some(self.first_init(root, cfg).await?))
+            }
+        }
+    }
+}
+
+/// Writes a file readable only by its owner, durably.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
