@@ -1,0 +1,258 @@
+//! Persistence for Coffer behind one trait, [`Store`].
+//!
+//! The store knows nothing about encryption or AWS semantics: it keeps rows and applies
+//! [`Change`]s atomically with optimistic concurrency (a secret's `revision`). All domain
+//! decisions (label moves, validation) are made in the service layer, then committed here
+//! in one transaction, so a crash can never leave a torn version or a broken label set.
+//!
+//! Implementations: [`sqlite::SqliteStore`] (embedded default) and [`memory::MemoryStore`]
+//! (an in-process fake for unit tests of higher layers). A PostgreSQL backend will
+//! implement the same trait and run the same conformance tests (`tests/conformance.rs`).
+
+pub mod memory;
+pub mod sqlite;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use coffer_core::{SealedValue, SecretRecord, SecretState, VersionRecord};
+
+/// How a secret is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// By exact full ARN.
+    Arn(String),
+    /// By friendly name within an account and region.
+    Name {
+        /// Account id.
+        account_id: String,
+        /// Region.
+        region: String,
+        /// Exact name.
+        name: String,
+    },
+}
+
+/// Which version's value [`Store::load_with_value`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSelector {
+    /// The version with this id.
+    Id(String),
+    /// The version carrying this staging label.
+    Stage(String),
+}
+
+/// A new version to insert, with its encrypted value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVersion {
+    /// Version metadata (its `stages` are the labels it is created with).
+    pub record: VersionRecord,
+    /// The sealed value.
+    pub sealed: SealedValue,
+}
+
+/// One atomic change, applied in a single transaction.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Insert a new secret (with `revision` as given, normally 1) and optionally its first
+    /// version. Fails with [`StoreError::NameTaken`] if (account, region, name) is in use
+    /// (including by a secret scheduled for deletion) and [`StoreError::Conflict`] if the ARN exists.
+    Create {
+        /// The secret row.
+        secret: SecretRecord,
+        /// Its first version, if created with a value.
+        version: Option<NewVersion>,
+    },
+    /// Update an existing secret if its stored revision equals `expected_revision`;
+    /// otherwise fail with [`StoreError::Conflict`] and change nothing.
+    Update {
+        /// The secret's new metadata; `secret.arn` names the row, `secret.revision` must be
+        /// `expected_revision + 1`.
+        secret: SecretRecord,
+        /// Revision the caller read.
+        expected_revision: i64,
+        /// A version to insert, if any.
+        new_version: Option<NewVersion>,
+        /// Replace the stage list of existing versions: (version id, new stages).
+        set_stages: Vec<(String, Vec<String>)>,
+        /// Versions to delete (with their values).
+        delete_versions: Vec<String>,
+    },
+    /// Remove a secret and all its versions (purge). Missing secret: Ok (idempotent).
+    Purge {
+        /// ARN of the secret.
+        arn: String,
+    },
+}
+
+/// An account (tenant): its id and when it was created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// 12-digit account id.
+    pub account_id: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+    /// May call Coffer's administrative operations (create accounts).
+    pub admin: bool,
+}
+
+/// An access key. The secret half is stored only wrapped by the root key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKeyRecord {
+    /// Access key id (`AKIA…`), the primary key.
+    pub access_key_id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// ARN of the principal the key belongs to (account root for now).
+    pub principal_arn: String,
+    /// The secret access key sealed under the root key (nonce ‖ ciphertext ‖ tag).
+    pub wrapped_secret: Vec<u8>,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for AccessKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKeyRecord")
+            .field("access_key_id", &self.access_key_id)
+            .field("account_id", &self.account_id)
+            .field("principal_arn", &self.principal_arn)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A KMS key: its material is stored only wrapped by the root key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KmsKeyRecord {
+    /// Key ARN `arn:aws:kms:<region>:<account>:key/<uuid>`, the primary key.
+    pub arn: String,
+    /// Key id (the uuid).
+    pub key_id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Alias name such as `alias/aws/secretsmanager`, if any (unique per account+region).
+    pub alias: Option<String>,
+    /// Current generation (rotation adds generations; all are kept for decryption).
+    pub generation: u32,
+    /// Material per generation: (generation, material sealed under the root key).
+    pub wrapped_material: Vec<(u32, Vec<u8>)>,
+    /// `Enabled`, `Disabled`, `PendingDeletion`.
+    pub state: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for KmsKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsKeyRecord")
+            .field("arn", &self.arn)
+            .field("alias", &self.alias)
+            .field("generation", &self.generation)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Optimistic-concurrency conflict: re-read and retry.
+    #[error("concurrent modification")]
+    Conflict,
+    /// The (account, region, name) is held by another secret.
+    #[error("a secret with this name already exists")]
+    NameTaken,
+    /// A row that must exist does not (e.g. Update of a purged secret).
+    #[error("not found")]
+    NotFound,
+    /// The database reported an error.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+    /// Stored data could not be decoded (corruption or a newer schema).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The persistence contract. Every method is atomic; a returned `Ok` from a write means it
+/// is durable (fsynced).
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    // --- secrets -----------------------------------------------------------------------
+    /// Loads a secret and all its versions' metadata.
+    async fn load(&self, lookup: &Lookup) -> StoreResult<Option<SecretState>>;
+    /// Loads the sealed value of one version.
+    async fn sealed_value(&self, arn: &str, version_id: &str) -> StoreResult<Option<SealedValue>>;
+    /// `load` plus the sealed value of the selected version, from one consistent snapshot
+    /// (the GetSecretValue path). `None` if the secret does not exist; the value is `None`
+    /// if no version matches `select`. Backends override the default (two calls) to do it
+    /// in one round trip.
+    async fn load_with_value(
+        &self,
+        lookup: &Lookup,
+        select: &VersionSelector,
+    ) -> StoreResult<Option<(SecretState, Option<SealedValue>)>> {
+        let Some(state) = self.load(lookup).await? else {
+            return Ok(None);
+        };
+        let version_id = match select {
+            VersionSelector::Id(id) => state.version(id),
+            VersionSelector::Stage(stage) => state.version_with_label(stage),
+        }
+        .map(|v| v.version_id.clone());
+        let sealed = match version_id {
+            Some(id) => self.sealed_value(&state.secret.arn, &id).await?,
+            None => None,
+        };
+        Ok(Some((state, sealed)))
+    }
+    /// Applies a change atomically.
+    async fn commit(&self, change: Change) -> StoreResult<()>;
+    /// All secrets (with versions' metadata) of an account in a region, ordered by
+    /// (created_ms, arn) ascending. Used by ListSecrets and BatchGetSecretValue filters.
+    async fn list(&self, account_id: &str, region: &str) -> StoreResult<Vec<SecretState>>;
+    /// ARNs of secrets whose `deletion_ms` is at or before `now_ms` (due for purge).
+    async fn due_for_purge(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+    /// Records a read: sets the secret's and the version's `last_accessed_ms` to `day_ms`
+    /// without touching `revision` or `last_changed_ms`. Missing rows are ignored.
+    async fn touch_accessed(&self, arn: &str, version_id: &str, day_ms: i64) -> StoreResult<()>;
+
+    // --- server metadata (seal configuration, etc.) ------------------------------------------
+    /// Reads a metadata blob.
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Writes a metadata blob (insert or replace).
+    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()>;
+
+    // --- accounts and access keys ------------------------------------------------------
+    /// Inserts an account; `Conflict` if it exists.
+    async fn create_account(&self, account: &AccountRecord) -> StoreResult<()>;
+    /// Reads an account.
+    async fn get_account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>>;
+    /// Inserts an access key; `Conflict` if the id exists.
+    async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()>;
+    /// Reads an access key by id.
+    async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
+
+    // --- KMS keys ------------------------------------------------------------------------
+    /// Inserts a KMS key unless one with the same (account, region, alias) exists; returns
+    /// the key that is stored afterwards (the existing one wins a race).
+    async fn insert_kms_key_if_absent(&self, key: &KmsKeyRecord) -> StoreResult<KmsKeyRecord>;
+    /// Finds a KMS key by alias within an account and region.
+    async fn kms_key_by_alias(
+        &self,
+        account_id: &str,
+        region: &str,
+        alias: &str,
+    ) -> StoreResult<Option<KmsKeyRecord>>;
+    /// Finds a KMS key by ARN.
+    async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>>;
+}

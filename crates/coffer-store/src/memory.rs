@@ -1,0 +1,337 @@
+//! An in-memory [`Store`] for unit tests of higher layers. Same semantics as the SQLite
+//! backend (it passes the same conformance suite), no durability.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use coffer_core::{SealedValue, SecretRecord, SecretState, VersionRecord};
+
+use crate::{
+    AccessKeyRecord, AccountRecord, Change, KmsKeyRecord, Lookup, NewVersion, Store, StoreError,
+    StoreResult, VersionSelector,
+};
+
+/// A [`Store`] kept in process memory behind one mutex.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    data: Mutex<Data>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Data {
+    secrets: BTreeMap<String, StoredSecret>,
+    meta: HashMap<String, Vec<u8>>,
+    accounts: HashMap<String, AccountRecord>,
+    access_keys: HashMap<String, AccessKeyRecord>,
+    kms_keys: BTreeMap<String, KmsKeyRecord>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredSecret {
+    secret: SecretRecord,
+    /// Oldest first.
+    versions: Vec<(VersionRecord, SealedValue)>,
+}
+
+impl StoredSecret {
+    fn state(&self) -> SecretState {
+        SecretState {
+            secret: self.secret.clone(),
+            versions: self.versions.iter().map(|(v, _)| v.clone()).collect(),
+        }
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn data(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Data {
+    fn find(&self, lookup: &Lookup) -> Option<&StoredSecret> {
+        match lookup {
+            Lookup::Arn(arn) => self.secrets.get(arn),
+            Lookup::Name {
+                account_id,
+                region,
+                name,
+            } => self.secrets.values().find(|s| {
+                s.secret.account_id == *account_id
+                    && s.secret.region == *region
+                    && s.secret.name == *name
+            }),
+        }
+    }
+
+    /// True if another secret (any secret when `include_self`) holds `s`'s name.
+    fn name_taken(&self, s: &SecretRecord, include_self: bool) -> bool {
+        self.secrets.values().any(|o| {
+            (include_self || o.secret.arn != s.arn)
+                && o.secret.account_id == s.account_id
+                && o.secret.region == s.region
+                && o.secret.name == s.name
+        })
+    }
+
+    fn apply(&mut self, change: Change) -> StoreResult<()> {
+        match change {
+            Change::Create { secret, version } => {
+                if self.name_taken(&secret, true) {
+                    return Err(StoreError::NameTaken);
+                }
+                if self.secrets.contains_key(&secret.arn) {
+                    return Err(StoreError::Conflict);
+                }
+                let mut stored = StoredSecret {
+                    secret,
+                    versions: Vec::new(),
+                };
+                if let Some(v) = version {
+                    push_version(&mut stored, v)?;
+                }
+                self.secrets.insert(stored.secret.arn.clone(), stored);
+            }
+            Change::Update {
+                secret,
+                expected_revision,
+                new_version,
+                set_stages,
+                delete_versions,
+            } => {
+                if secret.revision != expected_revision + 1 {
+                    return Err(StoreError::Backend(
+                        "invalid update: the new revision must be expected_revision + 1".into(),
+                    ));
+                }
+                let name_taken = self.name_taken(&secret, false);
+                let stored = self
+                    .secrets
+                    .get_mut(&secret.arn)
+                    .ok_or(StoreError::NotFound)?;
+                if stored.secret.revision != expected_revision {
+                    return Err(StoreError::Conflict);
+                }
+                if name_taken {
+                    return Err(StoreError::NameTaken);
+                }
+                let last_accessed = stored.secret.last_accessed_ms.max(secret.last_accessed_ms);
+                stored.secret = secret;
+                stored.secret.last_accessed_ms = last_accessed;
+                if let Some(v) = new_version {
+                    push_version(stored, v)?;
+                }
+                for (id, stages) in set_stages {
+                    let (v, _) = stored
+                        .versions
+                        .iter_mut()
+                        .find(|(v, _)| v.version_id == id)
+                        .ok_or(StoreError::NotFound)?;
+                    v.stages = stages;
+                }
+                stored
+                    .versions
+                    .retain(|(v, _)| !delete_versions.contains(&v.version_id));
+            }
+            Change::Purge { arn } => {
+                self.secrets.remove(&arn);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn push_version(stored: &mut StoredSecret, v: NewVersion) -> StoreResult<()> {
+    if v.record.kms_key_arn != v.sealed.kms_key_arn {
+        return Err(StoreError::Backend(
+            "invalid version: record and sealed value name different KMS keys".into(),
+        ));
+    }
+    if stored
+        .versions
+        .iter()
+        .any(|(o, _)| o.version_id == v.record.version_id)
+    {
+        return Err(StoreError::Conflict);
+    }
+    // Oldest first: by creation time, then insertion order.
+    let at = stored
+        .versions
+        .partition_point(|(o, _)| o.created_ms <= v.record.created_ms);
+    stored.versions.insert(at, (v.record, v.sealed));
+    Ok(())
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn load(&self, lookup: &Lookup) -> StoreResult<Option<SecretState>> {
+        Ok(self.data().find(lookup).map(StoredSecret::state))
+    }
+
+    async fn sealed_value(&self, arn: &str, version_id: &str) -> StoreResult<Option<SealedValue>> {
+        Ok(self.data().secrets.get(arn).and_then(|s| {
+            s.versions
+                .iter()
+                .find(|(v, _)| v.version_id == version_id)
+                .map(|(_, sealed)| sealed.clone())
+        }))
+    }
+
+    async fn load_with_value(
+        &self,
+        lookup: &Lookup,
+        select: &VersionSelector,
+    ) -> StoreResult<Option<(SecretState, Option<SealedValue>)>> {
+        // One lock for both reads: a consistent snapshot.
+        let data = self.data();
+        Ok(data.find(lookup).map(|s| {
+            let sealed = s
+                .versions
+                .iter()
+                .find(|(v, _)| match select {
+                    VersionSelector::Id(id) => v.version_id == *id,
+                    VersionSelector::Stage(stage) => v.stages.iter().any(|l| l == stage),
+                })
+                .map(|(_, sealed)| sealed.clone());
+            (s.state(), sealed)
+        }))
+    }
+
+    async fn commit(&self, change: Change) -> StoreResult<()> {
+        let mut data = self.data();
+        // Apply to a copy so a failure part-way changes nothing.
+        let mut next = data.clone();
+        next.apply(change)?;
+        *data = next;
+        Ok(())
+    }
+
+    async fn list(&self, account_id: &str, region: &str) -> StoreResult<Vec<SecretState>> {
+        let data = self.data();
+        let mut out: Vec<SecretState> = data
+            .secrets
+            .values()
+            .filter(|s| s.secret.account_id == account_id && s.secret.region == region)
+            .map(StoredSecret::state)
+            .collect();
+        out.sort_by(|a, b| {
+            (a.secret.created_ms, &a.secret.arn).cmp(&(b.secret.created_ms, &b.secret.arn))
+        });
+        Ok(out)
+    }
+
+    async fn due_for_purge(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        let data = self.data();
+        let mut due: Vec<(i64, String)> = data
+            .secrets
+            .values()
+            .filter_map(|s| s.secret.deletion_ms.map(|d| (d, s.secret.arn.clone())))
+            .filter(|(d, _)| *d <= now_ms)
+            .collect();
+        due.sort();
+        Ok(due.into_iter().map(|(_, arn)| arn).collect())
+    }
+
+    async fn touch_accessed(&self, arn: &str, version_id: &str, day_ms: i64) -> StoreResult<()> {
+        if let Some(s) = self.data().secrets.get_mut(arn) {
+            s.secret.last_accessed_ms = Some(day_ms);
+            if let Some((v, _)) = s
+                .versions
+                .iter_mut()
+                .find(|(v, _)| v.version_id == version_id)
+            {
+                v.last_accessed_ms = Some(day_ms);
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.data().meta.get(key).cloned())
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+        self.data().meta.insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+
+    async fn create_account(&self, account: &AccountRecord) -> StoreResult<()> {
+        let mut data = self.data();
+        if data.accounts.contains_key(&account.account_id) {
+            return Err(StoreError::Conflict);
+        }
+        data.accounts
+            .insert(account.account_id.clone(), account.clone());
+        Ok(())
+    }
+
+    async fn get_account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>> {
+        Ok(self.data().accounts.get(account_id).cloned())
+    }
+
+    async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()> {
+        let mut data = self.data();
+        if data.access_keys.contains_key(&key.access_key_id) {
+            return Err(StoreError::Conflict);
+        }
+        data.access_keys
+            .insert(key.access_key_id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>> {
+        Ok(self.data().access_keys.get(access_key_id).cloned())
+    }
+
+    async fn insert_kms_key_if_absent(&self, key: &KmsKeyRecord) -> StoreResult<KmsKeyRecord> {
+        let mut data = self.data();
+        let by_alias = key.alias.as_ref().and_then(|alias| {
+            data.kms_keys.values().find(|k| {
+                k.account_id == key.account_id
+                    && k.region == key.region
+                    && k.alias.as_ref() == Some(alias)
+            })
+        });
+        if let Some(existing) = by_alias {
+            return Ok(existing.clone());
+        }
+        if let Some(existing) = data.kms_keys.get(&key.arn) {
+            return match key.alias {
+                None => Ok(existing.clone()),
+                Some(_) => Err(StoreError::Conflict),
+            };
+        }
+        let mut stored = key.clone();
+        stored.wrapped_material.sort_by_key(|(g, _)| *g);
+        data.kms_keys.insert(key.arn.clone(), stored.clone());
+        Ok(stored)
+    }
+
+    async fn kms_key_by_alias(
+        &self,
+        account_id: &str,
+        region: &str,
+        alias: &str,
+    ) -> StoreResult<Option<KmsKeyRecord>> {
+        Ok(self
+            .data()
+            .kms_keys
+            .values()
+            .find(|k| {
+                k.account_id == account_id
+                    && k.region == region
+                    && k.alias.as_deref() == Some(alias)
+            })
+            .cloned())
+    }
+
+    async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>> {
+        Ok(self.data().kms_keys.get(arn).cloned())
+    }
+}

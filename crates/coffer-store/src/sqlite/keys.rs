@@ -1,0 +1,196 @@
+//! Server metadata, accounts, access keys and KMS keys.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::{AccessKeyRecord, AccountRecord, KmsKeyRecord, StoreError, StoreResult};
+
+/// Reads a metadata blob.
+pub(super) fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Inserts or replaces a metadata blob.
+pub(super) fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+/// Inserts an account; `Conflict` if the id exists.
+pub(super) fn create_account(conn: &Connection, a: &AccountRecord) -> StoreResult<()> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO accounts (account_id, created_ms, admin) VALUES (?1, ?2, ?3) \
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![a.account_id, a.created_ms, a.admin])?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Reads an account.
+pub(super) fn get_account(
+    conn: &Connection,
+    account_id: &str,
+) -> StoreResult<Option<AccountRecord>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id, created_ms, admin FROM accounts WHERE account_id = ?1")?
+        .query_row([account_id], |r| {
+            Ok(AccountRecord {
+                account_id: r.get(0)?,
+                created_ms: r.get(1)?,
+                admin: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Inserts an access key; `Conflict` if the id exists.
+pub(super) fn put_access_key(conn: &Connection, k: &AccessKeyRecord) -> StoreResult<()> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, wrapped_secret, \
+             status, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            k.access_key_id,
+            k.account_id,
+            k.principal_arn,
+            k.wrapped_secret,
+            k.status,
+            k.created_ms
+        ])?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Reads an access key.
+pub(super) fn get_access_key(conn: &Connection, id: &str) -> StoreResult<Option<AccessKeyRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT access_key_id, account_id, principal_arn, wrapped_secret, status, created_ms \
+             FROM access_keys WHERE access_key_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(AccessKeyRecord {
+                access_key_id: r.get(0)?,
+                account_id: r.get(1)?,
+                principal_arn: r.get(2)?,
+                wrapped_secret: r.get(3)?,
+                status: r.get(4)?,
+                created_ms: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// `SELECT` of a KMS key joined with its material, oldest generation first.
+macro_rules! select_kms {
+    ($where:literal) => {
+        concat!(
+            "SELECT k.arn, k.key_id, k.account_id, k.region, k.alias, k.generation, k.state, ",
+            "k.created_ms, m.generation, m.wrapped ",
+            "FROM kms_keys k LEFT JOIN kms_key_material m ON m.key_arn = k.arn WHERE ",
+            $where,
+            " ORDER BY m.generation"
+        )
+    };
+}
+
+/// Inserts a key unless its (account, region, alias) — or its ARN — is taken, and returns
+/// the stored key.
+pub(super) fn insert_kms_key_if_absent(
+    conn: &mut Connection,
+    k: &KmsKeyRecord,
+) -> StoreResult<KmsKeyRecord> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO kms_keys (arn, key_id, account_id, region, alias, generation, state, \
+             created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            k.arn,
+            k.key_id,
+            k.account_id,
+            k.region,
+            k.alias,
+            k.generation,
+            k.state,
+            k.created_ms
+        ])?;
+    let stored = if inserted == 1 {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO kms_key_material (key_arn, generation, wrapped) VALUES (?1, ?2, ?3)",
+        )?;
+        for (generation, wrapped) in &k.wrapped_material {
+            stmt.execute(params![k.arn, generation, wrapped])?;
+        }
+        drop(stmt);
+        let mut stored = k.clone();
+        stored.wrapped_material.sort_by_key(|(g, _)| *g);
+        stored
+    } else {
+        // The alias (or, for an alias-less key, the ARN) is taken: the stored key wins.
+        let existing = match &k.alias {
+            Some(alias) => kms_key_by_alias(&tx, &k.account_id, &k.region, alias)?,
+            None => kms_key_by_arn(&tx, &k.arn)?,
+        };
+        existing.ok_or(StoreError::Conflict)?
+    };
+    tx.commit()?;
+    Ok(stored)
+}
+
+/// A KMS key by alias.
+pub(super) fn kms_key_by_alias(
+    conn: &Connection,
+    account_id: &str,
+    region: &str,
+    alias: &str,
+) -> StoreResult<Option<KmsKeyRecord>> {
+    let mut stmt = conn.prepare_cached(select_kms!(
+        "k.account_id = ?1 AND k.region = ?2 AND k.alias = ?3"
+    ))?;
+    fold_kms(stmt.query(params![account_id, region, alias])?)
+}
+
+/// A KMS key by ARN.
+pub(super) fn kms_key_by_arn(conn: &Connection, arn: &str) -> StoreResult<Option<KmsKeyRecord>> {
+    let mut stmt = conn.prepare_cached(select_kms!("k.arn = ?1"))?;
+    fold_kms(stmt.query([arn])?)
+}
+
+fn fold_kms(mut rows: rusqlite::Rows<'_>) -> StoreResult<Option<KmsKeyRecord>> {
+    let mut key: Option<KmsKeyRecord> = None;
+    while let Some(r) = rows.next()? {
+        let key = match &mut key {
+            Some(key) => key,
+            None => key.insert(KmsKeyRecord {
+                arn: r.get(0)?,
+                key_id: r.get(1)?,
+                account_id: r.get(2)?,
+                region: r.get(3)?,
+                alias: r.get(4)?,
+                generation: r.get(5)?,
+                state: r.get(6)?,
+                created_ms: r.get(7)?,
+                wrapped_material: Vec::new(),
+            }),
+        };
+        if let Some(generation) = r.get::<_, Option<u32>>(8)? {
+            key.wrapped_material.push((generation, r.get(9)?));
+        }
+    }
+    Ok(key)
+}
