@@ -126,7 +126,10 @@ pub struct ApiError {
 impl ApiError {
     /// Builds an error.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
     /// `ResourceNotFoundException` with AWS's standard message.
     pub fn secret_not_found() -> Self {
@@ -169,7 +172,10 @@ mod tests {
         let e = ApiError::secret_not_found();
         let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
         assert_eq!(v["__type"], "ResourceNotFoundException");
-        assert_eq!(v["message"], "Secrets Manager can't find the specified secret.");
+        assert_eq!(
+            v["message"],
+            "Secrets Manager can't find the specified secret."
+        );
         assert_eq!(e.code.status(), 400);
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));

@@ -302,7 +302,10 @@ pub struct DescribeSecretOutput {
     #[serde(rename = "VersionIdsToStages", skip_serializing_if = "Option::is_none")]
     pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
     /// Labeled versions → labels (ListSecrets' name).
-    #[serde(rename = "SecretVersionsToStages", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SecretVersionsToStages",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret_versions_to_stages: Option<BTreeMap<String, Vec<String>>>,
     /// Creation time.
     pub created_date: f64,
@@ -504,14 +507,20 @@ mod tests {
 
     #[test]
     fn bad_base64_is_an_error() {
-        let r: Result<PutSecretValueInput, _> =
-            serde_json::from_str(r#"{"SecretBinary":"***"}"#);
+        let r: Result<PutSecretValueInput, _> = serde_json::from_str(r#"{"SecretBinary":"***"}"#);
         assert!(r.is_err());
     }
 
     #[test]
     fn output_field_names() {
-        let o = CreateSecretOutput { arn: "a".into(), name: "n".into(), version_id: None };
-        assert_eq!(serde_json::to_string(&o).unwrap(), r#"{"ARN":"a","Name":"n"}"#);
+        let o = CreateSecretOutput {
+            arn: "a".into(),
+            name: "n".into(),
+            version_id: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"ARN":"a","Name":"n"}"#
+        );
     }
 }

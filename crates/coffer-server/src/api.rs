@@ -52,14 +52,27 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
 /// Renders an AWS JSON error.
 pub fn error_response(request_id: &str, e: &ApiError) -> Response {
     let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    respond(status, request_id, Bytes::from(e.body()), Some(e.code.as_str()))
+    respond(
+        status,
+        request_id,
+        Bytes::from(e.body()),
+        Some(e.code.as_str()),
+    )
 }
 
-fn respond(status: StatusCode, request_id: &str, body: Bytes, error_type: Option<&str>) -> Response {
+fn respond(
+    status: StatusCode,
+    request_id: &str,
+    body: Bytes,
+    error_type: Option<&str>,
+) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(CONTENT_TYPE),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v);
     }
@@ -117,7 +130,11 @@ fn decode<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         // serde's message names the field and type, never the value.
         let msg = e.to_string();
-        let msg = msg.split(" at line").next().unwrap_or("invalid JSON").to_owned();
+        let msg = msg
+            .split(" at line")
+            .next()
+            .unwrap_or("invalid JSON")
+            .to_owned();
         ApiError::new(ErrorCode::SerializationException, msg)
     })
 }
@@ -163,12 +180,16 @@ async fn dispatch(
     match op {
         Operation::CreateSecret => encode(&svc.create_secret(c, decode(body)?).await?),
         Operation::GetSecretValue => encode(&svc.get_secret_value(c, decode(body)?).await?),
-        Operation::BatchGetSecretValue => encode(&svc.batch_get_secret_value(c, decode(body)?).await?),
+        Operation::BatchGetSecretValue => {
+            encode(&svc.batch_get_secret_value(c, decode(body)?).await?)
+        }
         Operation::PutSecretValue => encode(&svc.put_secret_value(c, decode(body)?).await?),
         Operation::UpdateSecret => encode(&svc.update_secret(c, decode(body)?).await?),
         Operation::DescribeSecret => encode(&svc.describe_secret(c, decode(body)?).await?),
         Operation::ListSecrets => encode(&svc.list_secrets(c, decode(body)?).await?),
-        Operation::ListSecretVersionIds => encode(&svc.list_secret_version_ids(c, decode(body)?).await?),
+        Operation::ListSecretVersionIds => {
+            encode(&svc.list_secret_version_ids(c, decode(body)?).await?)
+        }
         Operation::UpdateSecretVersionStage => {
             encode(&svc.update_secret_version_stage(c, decode(body)?).await?)
         }
@@ -185,7 +206,10 @@ async fn dispatch(
         Operation::GetRandomPassword => encode(&coffer_service::random_password(decode(body)?)?),
         other => Err(ApiError::new(
             ErrorCode::InvalidRequestException,
-            format!("{} is not available in this version of Coffer.", other.name()),
+            format!(
+                "{} is not available in this version of Coffer.",
+                other.name()
+            ),
         )),
     }
 }

@@ -52,7 +52,10 @@ impl AuthCache {
     /// Forgets everything (on seal).
     pub fn clear(&self) {
         self.keys.write().unwrap_or_else(|p| p.into_inner()).clear();
-        self.signing.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.signing
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -69,7 +72,12 @@ fn unrecognized() -> ApiError {
 }
 
 async fn resolve(state: &AppState, akid: &str) -> Result<Arc<CachedKey>, ApiError> {
-    if let Some(c) = state.auth.keys.read().unwrap_or_else(|p| p.into_inner()).get(akid)
+    if let Some(c) = state
+        .auth
+        .keys
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(akid)
         && c.fetched.elapsed() < KEY_TTL
     {
         return Ok(c.clone());
@@ -79,7 +87,10 @@ async fn resolve(state: &AppState, akid: &str) -> Result<Arc<CachedKey>, ApiErro
         .resolve_access_key(akid)
         .await?
         .ok_or_else(unrecognized)?;
-    let entry = Arc::new(CachedKey { key, fetched: Instant::now() });
+    let entry = Arc::new(CachedKey {
+        key,
+        fetched: Instant::now(),
+    });
     let mut map = state.auth.keys.write().unwrap_or_else(|p| p.into_inner());
     if map.len() >= MAX_ENTRIES {
         map.clear();
@@ -89,12 +100,27 @@ async fn resolve(state: &AppState, akid: &str) -> Result<Arc<CachedKey>, ApiErro
 }
 
 fn signing_key(state: &AppState, parsed: &Parsed, secret: &str) -> SigningKey {
-    let k = (parsed.access_key_id.clone(), parsed.date.clone(), parsed.region.clone());
-    if let Some(s) = state.auth.signing.read().unwrap_or_else(|p| p.into_inner()).get(&k) {
+    let k = (
+        parsed.access_key_id.clone(),
+        parsed.date.clone(),
+        parsed.region.clone(),
+    );
+    if let Some(s) = state
+        .auth
+        .signing
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&k)
+    {
         return s.clone();
     }
-    let derived = coffer_sigv4::derive_signing_key(secret, &parsed.date, &parsed.region, &parsed.service);
-    let mut map = state.auth.signing.write().unwrap_or_else(|p| p.into_inner());
+    let derived =
+        coffer_sigv4::derive_signing_key(secret, &parsed.date, &parsed.region, &parsed.service);
+    let mut map = state
+        .auth
+        .signing
+        .write()
+        .unwrap_or_else(|p| p.into_inner());
     if map.len() >= MAX_ENTRIES {
         map.clear();
     }
@@ -108,7 +134,10 @@ pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authent
     if !state.config.region_allowed(&parsed.region) {
         return Err(ApiError::new(
             ErrorCode::InvalidSignatureException,
-            format!("Credential should be scoped to a valid region, not '{}'.", parsed.region),
+            format!(
+                "Credential should be scoped to a valid region, not '{}'.",
+                parsed.region
+            ),
         ));
     }
     if parsed.presigned && !state.config.allow_presigned {
@@ -118,7 +147,12 @@ pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authent
         ));
     }
     if !state.service.keyring().is_unsealed() {
-        return Err(state.service.keyring().root().err().unwrap_or_else(ApiError::internal));
+        return Err(state
+            .service
+            .keyring()
+            .root()
+            .err()
+            .unwrap_or_else(ApiError::internal));
     }
     if parsed.session_token.is_some() {
         // No temporary credentials are issued yet, so no session token can be valid.

@@ -87,7 +87,8 @@ impl ServerConfig {
 /// `xx-name-N` style region names (lowercase letters, digits and hyphens, 4–32 chars).
 pub fn valid_region(r: &str) -> bool {
     (4..=32).contains(&r.len())
-        && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && r.contains('-')
         && !r.starts_with('-')
         && !r.ends_with('-')

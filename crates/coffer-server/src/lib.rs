@@ -44,17 +44,26 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("dev unseal failed: {}", e.message))?;
         if let Some(c) = created {
-            println!("Coffer initialized in dev mode. Root access key for account {} (shown only once):", c.account_id);
+            println!(
+                "Coffer initialized in dev mode. Root access key for account {} (shown only once):",
+                c.account_id
+            );
             println!("  AWS_ACCESS_KEY_ID={}", c.access_key_id);
             println!("  AWS_SECRET_ACCESS_KEY={}", &*c.secret_access_key);
             println!("  AWS_DEFAULT_REGION={}", config.default_region);
         }
     } else {
-        let st = seal.status().await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let st = seal
+            .status()
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
         if !st.initialized {
             tracing::warn!("coffer is not initialized: run `coffer operator init`");
         } else {
-            tracing::warn!(threshold = st.threshold, "coffer is sealed: run `coffer operator unseal`");
+            tracing::warn!(
+                threshold = st.threshold,
+                "coffer is sealed: run `coffer operator unseal`"
+            );
         }
     }
     let state = AppState::new(service, seal, config.clone());

@@ -74,7 +74,11 @@ async fn init(State(s): State<AppState>, body: Bytes) -> Response {
     };
     match s.seal.init(parsed.shares, parsed.threshold).await {
         Ok(r) => {
-            tracing::warn!(shares = parsed.shares, threshold = parsed.threshold, "coffer initialized");
+            tracing::warn!(
+                shares = parsed.shares,
+                threshold = parsed.threshold,
+                "coffer initialized"
+            );
             let shares: Vec<&str> = r.shares.iter().map(|s| s.as_str()).collect();
             Json(json!({
                 "shares": shares,
@@ -97,7 +101,11 @@ struct UnsealBody {
 async fn unseal(State(s): State<AppState>, body: Bytes) -> Response {
     let parsed: UnsealBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(_) => return err(&ApiError::param("Body must be {\"share\": \"coffer-share-v1:...\"}.")),
+        Err(_) => {
+            return err(&ApiError::param(
+                "Body must be {\"share\": \"coffer-share-v1:...\"}.",
+            ));
+        }
     };
     let share = zeroize::Zeroizing::new(parsed.share);
     match s.seal.unseal(&share).await {
@@ -112,11 +120,19 @@ async fn unseal(State(s): State<AppState>, body: Bytes) -> Response {
 }
 
 /// `CofferAdmin.*` operations: only keys of an admin account may call them.
-pub async fn admin(state: &AppState, who: &Authenticated, op: &str, _body: &[u8]) -> Result<Bytes, ApiError> {
+pub async fn admin(
+    state: &AppState,
+    who: &Authenticated,
+    op: &str,
+    _body: &[u8],
+) -> Result<Bytes, ApiError> {
     if !who.admin {
         return Err(ApiError::new(
             ErrorCode::AccessDeniedException,
-            format!("User: {} is not authorized to perform: coffer:{op}", who.principal_arn),
+            format!(
+                "User: {} is not authorized to perform: coffer:{op}",
+                who.principal_arn
+            ),
         ));
     }
     match op {
@@ -128,7 +144,9 @@ pub async fn admin(state: &AppState, who: &Authenticated, op: &str, _body: &[u8]
                 "AccessKeyId": c.access_key_id,
                 "SecretAccessKey": &*c.secret_access_key,
             });
-            Ok(Bytes::from(serde_json::to_vec(&v).map_err(|_| ApiError::internal())?))
+            Ok(Bytes::from(
+                serde_json::to_vec(&v).map_err(|_| ApiError::internal())?,
+            ))
         }
         "Seal" => {
             state.seal.seal();

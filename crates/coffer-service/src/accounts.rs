@@ -117,10 +117,13 @@ impl Service {
             .await
             .map_err(crate::convert::store)?
             .ok_or_else(|| ApiError::new(ErrorCode::InternalServiceError, "account missing"))?;
-        let bytes =
-            self.keyring
-                .unwrap(WRAP_LABEL, &[rec.access_key_id.as_bytes()], &rec.wrapped_secret)?;
-        let secret = Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::internal())?);
+        let bytes = self.keyring.unwrap(
+            WRAP_LABEL,
+            &[rec.access_key_id.as_bytes()],
+            &rec.wrapped_secret,
+        )?;
+        let secret =
+            Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::internal())?);
         Ok(Some(ResolvedKey {
             account_id: rec.account_id,
             principal_arn: rec.principal_arn,

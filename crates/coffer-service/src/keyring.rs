@@ -52,13 +52,22 @@ impl Keyring {
     pub fn clear(&self) {
         *self.root.write().unwrap_or_else(|p| p.into_inner()) = None;
         self.keks.write().unwrap_or_else(|p| p.into_inner()).clear();
-        self.records.write().unwrap_or_else(|p| p.into_inner()).clear();
-        self.defaults.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.records
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.defaults
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// True while the root key is present.
     pub fn is_unsealed(&self) -> bool {
-        self.root.read().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.root
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     /// The root key, or a "sealed" error.
@@ -189,12 +198,7 @@ impl Keyring {
     /// The unwrapped material of `rec` at `generation` (cached).
     pub fn kek(&self, rec: &KmsKeyRecord, generation: u32) -> ApiResult<Arc<SymmetricKey>> {
         let k = (rec.arn.clone(), generation);
-        if let Some(kek) = self
-            .keks
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&k)
-        {
+        if let Some(kek) = self.keks.read().unwrap_or_else(|p| p.into_inner()).get(&k) {
             return Ok(kek.clone());
         }
         if rec.state != "Enabled" {

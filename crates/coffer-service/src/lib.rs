@@ -44,12 +44,36 @@ pub struct Service {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    /// Writers of one secret queue here (sharded by ARN) instead of racing each other into
+    /// optimistic-concurrency retries; retries remain for writers on other nodes.
+    write_locks: Arc<[tokio::sync::Mutex<()>]>,
 }
+
+/// Number of write-lock shards.
+const WRITE_SHARDS: usize = 64;
 
 impl Service {
     /// Builds a service.
     pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keyring, clock }
+        let write_locks = (0..WRITE_SHARDS)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect();
+        Self {
+            store,
+            keyring,
+            clock,
+            write_locks,
+        }
+    }
+
+    /// Serializes in-process writers of the secret `arn`.
+    pub(crate) async fn write_lock(&self, arn: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        arn.hash(&mut h);
+        self.write_locks[(h.finish() as usize) % self.write_locks.len()]
+            .lock()
+            .await
     }
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {

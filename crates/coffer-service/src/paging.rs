@@ -15,7 +15,12 @@ pub(crate) fn encode<T: Serialize>(cursor: &T) -> String {
 
 /// Decodes a cursor or fails with `InvalidNextTokenException`.
 pub(crate) fn decode<T: DeserializeOwned>(token: &str) -> Result<T, ApiError> {
-    let bad = || ApiError::new(ErrorCode::InvalidNextTokenException, "The NextToken value is invalid.");
+    let bad = || {
+        ApiError::new(
+            ErrorCode::InvalidNextTokenException,
+            "The NextToken value is invalid.",
+        )
+    };
     if token.is_empty() || token.len() > 4096 {
         return Err(bad());
     }

@@ -14,6 +14,23 @@ impl Service {
         action: &str,
         secret_id: Option<&str>,
     ) -> ApiResult<SecretState> {
+        for l in &lookups(caller, action, secret_id)? {
+            if let Some(s) = self.store.load(l).await.map_err(crate::convert::store)? {
+                return Ok(s);
+            }
+        }
+        Err(ApiError::secret_not_found())
+    }
+}
+
+/// The lookups to try, in order, for `secret_id`: a full ARN, then the same as a partial
+/// ARN (name without suffix); or a name in the caller's account and region.
+pub(crate) fn lookups(
+    caller: &Caller,
+    action: &str,
+    secret_id: Option<&str>,
+) -> ApiResult<Vec<Lookup>> {
+    {
         let id = secret_id.ok_or_else(|| ApiError::param("You must specify a SecretId."))?;
         validate::secret_id(id).map_err(crate::convert::core)?;
         let lookups = match SecretArn::parse(id) {
@@ -42,12 +59,7 @@ impl Service {
                 name: id.to_owned(),
             }],
         };
-        for l in &lookups {
-            if let Some(s) = self.store.load(l).await.map_err(crate::convert::store)? {
-                return Ok(s);
-            }
-        }
-        Err(ApiError::secret_not_found())
+        Ok(lookups)
     }
 }
 

@@ -151,12 +151,13 @@ impl SealManager {
 
     /// Submits one share; unseals once enough valid shares are in. Returns the new status.
     pub async fn unseal(&self, share: &str) -> ApiResult<SealStatus> {
-        let cfg = self
-            .config()
-            .await?
-            .ok_or_else(|| ApiError::request("Coffer is not initialized: run coffer operator init."))?;
+        let cfg = self.config().await?.ok_or_else(|| {
+            ApiError::request("Coffer is not initialized: run coffer operator init.")
+        })?;
         if cfg.mode != SealMode::Shamir {
-            return Err(ApiError::request("This server is in --dev mode; it has no shares."));
+            return Err(ApiError::request(
+                "This server is in --dev mode; it has no shares.",
+            ));
         }
         if self.service.keyring().is_unsealed() {
             return self.status().await;
@@ -175,8 +176,11 @@ impl SealManager {
             }
         };
         if let Some(shares) = ready {
-            let check = base64::Engine::decode(&b64(), &cfg.check).map_err(|_| ApiError::internal())?;
-            let root = shamir::combine(&shares).ok().filter(|k| coffer_crypto::verify_root_check(k, &check));
+            let check =
+                base64::Engine::decode(&b64(), &cfg.check).map_err(|_| ApiError::internal())?;
+            let root = shamir::combine(&shares)
+                .ok()
+                .filter(|k| coffer_crypto::verify_root_check(k, &check));
             match root {
                 Some(k) => self.service.keyring().set_root(k),
                 None => {
@@ -192,7 +196,10 @@ impl SealManager {
 
     /// Drops the root key and all key material from memory.
     pub fn seal(&self) {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.service.keyring().clear();
     }
 
@@ -210,9 +217,13 @@ impl SealManager {
                     ApiError::new(ErrorCode::InternalServiceError, "dev root key file unreadable")
                 })?);
                 let text = Zeroizing::new(String::from_utf8_lossy(&bytes).trim().to_owned());
-                let raw = Zeroizing::new(base64::Engine::decode(&b64(), text.as_bytes()).map_err(|_| ApiError::internal())?);
+                let raw = Zeroizing::new(
+                    base64::Engine::decode(&b64(), text.as_bytes())
+                        .map_err(|_| ApiError::internal())?,
+                );
                 let root = SymmetricKey::from_bytes(&raw).map_err(|_| ApiError::internal())?;
-                let check = base64::Engine::decode(&b64(), &c.check).map_err(|_| ApiError::internal())?;
+                let check =
+                    base64::Engine::decode(&b64(), &c.check).map_err(|_| ApiError::internal())?;
                 if !coffer_crypto::verify_root_check(&root, &check) {
                     return Err(ApiError::new(
                         ErrorCode::InternalServiceError,
@@ -229,7 +240,8 @@ impl SealManager {
                     tracing::error!(error = %e, "cannot write dev root key file");
                     ApiError::internal()
                 })?;
-                let check = coffer_crypto::root_check_blob(&root).map_err(crate::convert::encrypt)?;
+                let check =
+                    coffer_crypto::root_check_blob(&root).map_err(crate::convert::encrypt)?;
                 let cfg = SealConfig {
                     mode: SealMode::Dev,
                     shares: 0,

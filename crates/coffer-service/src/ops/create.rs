@@ -10,7 +10,10 @@ use coffer_store::{Change, Lookup, StoreError};
 pub(crate) fn tags_from(tags: Option<Vec<coffer_protocol::shapes::Tag>>) -> Vec<Tag> {
     tags.unwrap_or_default()
         .into_iter()
-        .map(|t| Tag { key: t.key, value: t.value })
+        .map(|t| Tag {
+            key: t.key,
+            value: t.value,
+        })
         .collect()
 }
 
@@ -31,24 +34,37 @@ impl Service {
         }
         let tags = tags_from(input.tags);
         validate::tags(&tags).map_err(crate::convert::core)?;
-        if input.add_replica_regions.as_ref().is_some_and(|r| !r.is_empty()) {
+        if input
+            .add_replica_regions
+            .as_ref()
+            .is_some_and(|r| !r.is_empty())
+        {
             return Err(ApiError::request(
                 "Replication to other regions is not available in this version of Coffer.",
             ));
         }
         if input.secret_type.is_some() {
-            return Err(ApiError::param("Managed external secrets (Type) are not supported."));
+            return Err(ApiError::param(
+                "Managed external secrets (Type) are not supported.",
+            ));
         }
         let value = take_value(input.secret_string, input.secret_binary)?;
         let token = token_or_new(input.client_request_token)?;
-        let kms_key_id = self.check_kms_key_id(caller, input.kms_key_id.as_deref()).await?;
+        let kms_key_id = self
+            .check_kms_key_id(caller, input.kms_key_id.as_deref())
+            .await?;
 
         let lookup = Lookup::Name {
             account_id: caller.account_id.clone(),
             region: caller.region.clone(),
             name: name.clone(),
         };
-        if let Some(existing) = self.store.load(&lookup).await.map_err(crate::convert::store)? {
+        if let Some(existing) = self
+            .store
+            .load(&lookup)
+            .await
+            .map_err(crate::convert::store)?
+        {
             return self.create_conflict(existing, &token, value.as_ref()).await;
         }
 
@@ -79,10 +95,19 @@ impl Service {
         };
         let version_id = version.as_ref().map(|v| v.record.version_id.clone());
         match self.store.commit(Change::Create { secret, version }).await {
-            Ok(()) => Ok(CreateSecretOutput { arn, name, version_id }),
+            Ok(()) => Ok(CreateSecretOutput {
+                arn,
+                name,
+                version_id,
+            }),
             Err(StoreError::NameTaken) | Err(StoreError::Conflict) => {
                 // Lost a race with a concurrent create: answer as if we had seen it first.
-                match self.store.load(&lookup).await.map_err(crate::convert::store)? {
+                match self
+                    .store
+                    .load(&lookup)
+                    .await
+                    .map_err(crate::convert::store)?
+                {
                     Some(existing) => self.create_conflict(existing, &token, value.as_ref()).await,
                     None => Err(ApiError::internal()),
                 }
@@ -117,7 +142,10 @@ impl Service {
         }
         Err(ApiError::new(
             ErrorCode::ResourceExistsException,
-            format!("The operation failed because the secret {} already exists.", s.name),
+            format!(
+                "The operation failed because the secret {} already exists.",
+                s.name
+            ),
         ))
     }
 }

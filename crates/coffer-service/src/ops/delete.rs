@@ -5,7 +5,9 @@ use super::meta::update_meta;
 use crate::{ApiResult, Caller, Service};
 use coffer_core::{clock::DAY_MS, validate};
 use coffer_protocol::ApiError;
-use coffer_protocol::shapes::{DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretRefOutput, ts};
+use coffer_protocol::shapes::{
+    DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretRefOutput, ts,
+};
 use coffer_store::Change;
 
 /// Recovery window when none is given.
@@ -24,7 +26,9 @@ impl Service {
                 "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
             ));
         }
-        let days = input.recovery_window_in_days.unwrap_or(DEFAULT_RECOVERY_DAYS);
+        let days = input
+            .recovery_window_in_days
+            .unwrap_or(DEFAULT_RECOVERY_DAYS);
         validate::recovery_window_days(days).map_err(crate::convert::core)?;
         let now = self.now_ms();
         self.mutate(caller, "DeleteSecret", input.secret_id.as_deref(), |state| {
@@ -54,18 +58,30 @@ impl Service {
     }
 
     /// RestoreSecret: cancels a scheduled deletion (a no-op on a live secret).
-    pub async fn restore_secret(&self, caller: &Caller, input: SecretIdInput) -> ApiResult<SecretRefOutput> {
+    pub async fn restore_secret(
+        &self,
+        caller: &Caller,
+        input: SecretIdInput,
+    ) -> ApiResult<SecretRefOutput> {
         let now = self.now_ms();
-        self.mutate(caller, "RestoreSecret", input.secret_id.as_deref(), |state| {
-            let out = SecretRefOutput { arn: state.secret.arn.clone(), name: state.secret.name.clone() };
-            if !state.secret.is_deleted() {
-                return Ok((None, out));
-            }
-            let mut secret = bumped(&state.secret, now);
-            secret.deleted_ms = None;
-            secret.deletion_ms = None;
-            Ok((Some(update_meta(state, secret)), out))
-        })
+        self.mutate(
+            caller,
+            "RestoreSecret",
+            input.secret_id.as_deref(),
+            |state| {
+                let out = SecretRefOutput {
+                    arn: state.secret.arn.clone(),
+                    name: state.secret.name.clone(),
+                };
+                if !state.secret.is_deleted() {
+                    return Ok((None, out));
+                }
+                let mut secret = bumped(&state.secret, now);
+                secret.deleted_ms = None;
+                secret.deletion_ms = None;
+                Ok((Some(update_meta(state, secret)), out))
+            },
+        )
         .await
     }
 

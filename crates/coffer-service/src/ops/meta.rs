@@ -39,7 +39,10 @@ pub(crate) fn describe(state: &SecretState, list_form: bool) -> DescribeSecretOu
         tags: s
             .tags
             .iter()
-            .map(|t| Tag { key: t.key.clone(), value: t.value.clone() })
+            .map(|t| Tag {
+                key: t.key.clone(),
+                value: t.value.clone(),
+            })
             .collect(),
         version_ids_to_stages: (!list_form).then(|| stages.clone()),
         secret_versions_to_stages: list_form.then_some(stages),
@@ -79,8 +82,18 @@ impl Service {
     ) -> ApiResult<ListSecretsOutput> {
         let max = input.max_results.unwrap_or(MAX_PAGE);
         validate::max_results(max, MAX_PAGE).map_err(crate::convert::core)?;
-        let by = input.sort_by.clone().unwrap_or_else(|| "created-date".to_owned());
-        if !["created-date", "last-accessed-date", "last-changed-date", "name"].contains(&by.as_str()) {
+        let by = input
+            .sort_by
+            .clone()
+            .unwrap_or_else(|| "created-date".to_owned());
+        if ![
+            "created-date",
+            "last-accessed-date",
+            "last-changed-date",
+            "name",
+        ]
+        .contains(&by.as_str())
+        {
             return Err(ApiError::param(format!(
                 "Invalid SortBy '{by}': must be one of created-date, last-accessed-date, last-changed-date, name."
             )));
@@ -88,7 +101,11 @@ impl Service {
         let desc = match input.sort_order.as_deref() {
             None | Some("asc") => false,
             Some("desc") => true,
-            Some(o) => return Err(ApiError::param(format!("Invalid SortOrder '{o}': must be asc or desc."))),
+            Some(o) => {
+                return Err(ApiError::param(format!(
+                    "Invalid SortOrder '{o}': must be asc or desc."
+                )));
+            }
         };
         let raw: Vec<(String, Vec<String>)> = input
             .filters
@@ -98,9 +115,8 @@ impl Service {
             .collect();
         let filters = filter::parse_filters(&raw).map_err(crate::convert::core)?;
         let include_deleted = input.include_planned_deletion.unwrap_or(false);
-        let digest = coffer_crypto::sha256_hex(
-            format!("list{raw:?}{by}{desc}{include_deleted}").as_bytes(),
-        );
+        let digest =
+            coffer_crypto::sha256_hex(format!("list{raw:?}{by}{desc}{include_deleted}").as_bytes());
         let all = self
             .store
             .list(&caller.account_id, &caller.region)
@@ -136,11 +152,18 @@ impl Service {
             }
             None => 0,
         };
-        let page: Vec<&(String, &SecretState)> = items.iter().skip(start).take(max as usize).collect();
+        let page: Vec<&(String, &SecretState)> =
+            items.iter().skip(start).take(max as usize).collect();
         let next_token = (start + page.len() < items.len())
             .then(|| page.last())
             .flatten()
-            .map(|(k, s)| paging::encode(&Cursor { k: k.clone(), id: s.secret.arn.clone(), q: digest.clone() }));
+            .map(|(k, s)| {
+                paging::encode(&Cursor {
+                    k: k.clone(),
+                    id: s.secret.arn.clone(),
+                    q: digest.clone(),
+                })
+            });
         Ok(ListSecretsOutput {
             secret_list: page.iter().map(|(_, s)| describe(s, true)).collect(),
             next_token,
@@ -165,7 +188,8 @@ impl Service {
             .filter(|v| include || !v.stages.is_empty())
             .collect();
         versions.sort_by(|a, b| (b.created_ms, &b.version_id).cmp(&(a.created_ms, &a.version_id)));
-        let digest = coffer_crypto::sha256_hex(format!("versions{}{include}", state.secret.arn).as_bytes());
+        let digest =
+            coffer_crypto::sha256_hex(format!("versions{}{include}", state.secret.arn).as_bytes());
         let start = match &input.next_token {
             Some(t) => {
                 let c: Cursor = paging::decode(t)?;
@@ -187,7 +211,13 @@ impl Service {
         let next_token = (start + page.len() < versions.len())
             .then(|| page.last())
             .flatten()
-            .map(|v| paging::encode(&Cursor { k: num_key(v.created_ms), id: v.version_id.clone(), q: digest.clone() }));
+            .map(|v| {
+                paging::encode(&Cursor {
+                    k: num_key(v.created_ms),
+                    id: v.version_id.clone(),
+                    q: digest.clone(),
+                })
+            });
         Ok(ListSecretVersionIdsOutput {
             versions: page
                 .iter()
@@ -231,21 +261,30 @@ impl Service {
     }
 
     /// UntagResource: removes tags by key (missing keys are ignored).
-    pub async fn untag_resource(&self, caller: &Caller, input: UntagResourceInput) -> ApiResult<()> {
+    pub async fn untag_resource(
+        &self,
+        caller: &Caller,
+        input: UntagResourceInput,
+    ) -> ApiResult<()> {
         let keys = input.tag_keys.unwrap_or_default();
         if keys.is_empty() {
             return Err(ApiError::param("You must specify at least one tag key."));
         }
         validate::tag_keys(&keys).map_err(crate::convert::core)?;
         let now = self.now_ms();
-        self.mutate(caller, "UntagResource", input.secret_id.as_deref(), |state| {
-            if state.secret.is_deleted() {
-                return Err(deleted_error());
-            }
-            let mut secret = bumped(&state.secret, now);
-            secret.tags.retain(|t| !keys.contains(&t.key));
-            Ok((Some(update_meta(state, secret)), ()))
-        })
+        self.mutate(
+            caller,
+            "UntagResource",
+            input.secret_id.as_deref(),
+            |state| {
+                if state.secret.is_deleted() {
+                    return Err(deleted_error());
+                }
+                let mut secret = bumped(&state.secret, now);
+                secret.tags.retain(|t| !keys.contains(&t.key));
+                Ok((Some(update_meta(state, secret)), ()))
+            },
+        )
         .await
     }
 }

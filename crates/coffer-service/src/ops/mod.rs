@@ -61,8 +61,23 @@ pub(crate) fn token_or_new(token: Option<String>) -> ApiResult<String> {
     }
 }
 
-/// Maximum optimistic-concurrency retries for one write.
-const MAX_RETRIES: usize = 8;
+/// Maximum optimistic-concurrency attempts for one write.
+pub(crate) const MAX_RETRIES: usize = 10;
+
+/// Jittered exponential pause before retry `attempt` (none before the first try).
+pub(crate) async fn backoff(attempt: usize) {
+    if attempt == 0 {
+        return;
+    }
+    let cap_ms = 2u64 << attempt.min(6);
+    let ms = rand_ms(cap_ms);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+fn rand_ms(cap: u64) -> u64 {
+    let b = coffer_crypto::random_bytes(2);
+    u64::from(u16::from_le_bytes([b[0], b[1]])) % cap.max(1)
+}
 
 impl Service {
     /// Validates a KmsKeyId: until customer-managed keys exist, only the default key.
@@ -82,7 +97,12 @@ impl Service {
         }
         let key = self
             .keyring
-            .default_key(&*self.store, &caller.account_id, &caller.region, self.now_ms())
+            .default_key(
+                &*self.store,
+                &caller.account_id,
+                &caller.region,
+                self.now_ms(),
+            )
             .await?;
         if id == key.arn || id == key.key_id {
             return Ok(None);
@@ -105,7 +125,12 @@ impl Service {
     ) -> ApiResult<NewVersion> {
         let key = self
             .keyring
-            .default_key(&*self.store, &secret.account_id, &secret.region, self.now_ms())
+            .default_key(
+                &*self.store,
+                &secret.account_id,
+                &secret.region,
+                self.now_ms(),
+            )
             .await?;
         let kek = self.keyring.kek(&key, key.generation)?;
         let ctx = ValueContext {
@@ -116,8 +141,8 @@ impl Service {
             kms_key_arn: &key.arn,
             key_generation: key.generation,
         };
-        let env = coffer_crypto::seal_value(&kek, &ctx, &value.bytes)
-            .map_err(crate::convert::encrypt)?;
+        let env =
+            coffer_crypto::seal_value(&kek, &ctx, &value.bytes).map_err(crate::convert::encrypt)?;
         Ok(NewVersion {
             record: VersionRecord {
                 version_id: version_id.to_owned(),
@@ -153,7 +178,20 @@ impl Service {
                     format!("Secrets Manager can't find the specified secret value for VersionId: {version_id}"),
                 )
             })?;
-        let key = self.keyring.key_record(&*self.store, &sealed.kms_key_arn).await?;
+        self.open_sealed(secret, version_id, &sealed).await
+    }
+
+    /// Decrypts a sealed value of version `version_id` of `secret`.
+    pub(crate) async fn open_sealed(
+        &self,
+        secret: &SecretRecord,
+        version_id: &str,
+        sealed: &coffer_core::SealedValue,
+    ) -> ApiResult<Value> {
+        let key = self
+            .keyring
+            .key_record(&*self.store, &sealed.kms_key_arn)
+            .await?;
         let kek = self.keyring.kek(&key, sealed.key_generation)?;
         let ctx = ValueContext {
             account_id: &secret.account_id,
@@ -165,7 +203,10 @@ impl Service {
         };
         let bytes = coffer_crypto::open_value(&kek, &ctx, &sealed.wrapped_dek, &sealed.ciphertext)
             .map_err(crate::convert::decrypt)?;
-        Ok(Value { kind: sealed.kind, bytes })
+        Ok(Value {
+            kind: sealed.kind,
+            bytes,
+        })
     }
 
     /// Read-modify-write of one secret with optimistic concurrency: `plan` sees the current
@@ -177,7 +218,10 @@ impl Service {
         secret_id: Option<&str>,
         mut plan: impl FnMut(&SecretState) -> ApiResult<(Option<Change>, R)>,
     ) -> ApiResult<R> {
-        for _ in 0..MAX_RETRIES {
+        let arn = self.resolve(caller, action, secret_id).await?.secret.arn;
+        let _guard = self.write_lock(&arn).await;
+        for attempt in 0..MAX_RETRIES {
+            backoff(attempt).await;
             let state = self.resolve(caller, action, secret_id).await?;
             let (change, out) = plan(&state)?;
             let Some(change) = change else { return Ok(out) };

@@ -19,5 +19,7 @@ pub fn random_password(input: GetRandomPasswordInput) -> ApiResult<GetRandomPass
         require_each_included_type: input.require_each_included_type.unwrap_or(true),
     };
     let p = generate(&spec).map_err(crate::convert::core)?;
-    Ok(GetRandomPasswordOutput { random_password: SecretText(Zeroizing::new(p)) })
+    Ok(GetRandomPasswordOutput {
+        random_password: SecretText(Zeroizing::new(p)),
+    })
 }

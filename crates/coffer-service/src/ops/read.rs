@@ -1,14 +1,17 @@
 //! GetSecretValue and BatchGetSecretValue: the hot path.
 
 use crate::paging::{self, Cursor};
-use crate::resolve::deleted_error;
+use crate::resolve::{deleted_error, lookups};
 use crate::{ApiResult, Caller, Service};
-use coffer_core::{AWSCURRENT, SecretState, ValueKind, clock::day_start, filter, validate};
+use coffer_core::{
+    AWSCURRENT, SealedValue, SecretState, ValueKind, clock::day_start, filter, validate,
+};
 use coffer_protocol::shapes::{
     ApiErrorEntry, BatchGetSecretValueInput, BatchGetSecretValueOutput, GetSecretValueInput,
     SecretBytes, SecretText, SecretValueEntry, ts,
 };
 use coffer_protocol::{ApiError, ErrorCode};
+use coffer_store::VersionSelector;
 use zeroize::Zeroizing;
 
 /// Most secrets one BatchGetSecretValue page returns.
@@ -21,11 +24,24 @@ impl Service {
         caller: &Caller,
         input: GetSecretValueInput,
     ) -> ApiResult<SecretValueEntry> {
-        let state = self
-            .resolve(caller, "GetSecretValue", input.secret_id.as_deref())
-            .await?;
-        self.read_value(&state, input.version_id.as_deref(), input.version_stage.as_deref())
-            .await
+        let vid = input.version_id.as_deref();
+        let stage = input.version_stage.as_deref();
+        let select = match (vid, stage) {
+            (Some(id), _) => VersionSelector::Id(id.to_owned()),
+            (None, s) => VersionSelector::Stage(s.unwrap_or(AWSCURRENT).to_owned()),
+        };
+        // One store round trip for metadata and value on the hot path.
+        for l in lookups(caller, "GetSecretValue", input.secret_id.as_deref())? {
+            if let Some((state, sealed)) = self
+                .store
+                .load_with_value(&l, &select)
+                .await
+                .map_err(crate::convert::store)?
+            {
+                return self.read_value_with(&state, vid, stage, sealed).await;
+            }
+        }
+        Err(ApiError::secret_not_found())
     }
 
     /// Picks a version (by id and/or label, default AWSCURRENT), decrypts it and records the access.
@@ -34,6 +50,17 @@ impl Service {
         state: &SecretState,
         version_id: Option<&str>,
         stage: Option<&str>,
+    ) -> ApiResult<SecretValueEntry> {
+        self.read_value_with(state, version_id, stage, None).await
+    }
+
+    /// [`Service::read_value`] with the version's sealed value possibly already loaded.
+    async fn read_value_with(
+        &self,
+        state: &SecretState,
+        version_id: Option<&str>,
+        stage: Option<&str>,
+        prefetched: Option<SealedValue>,
     ) -> ApiResult<SecretValueEntry> {
         if let Some(v) = version_id {
             validate::version_id(v).map_err(crate::convert::core)?;
@@ -46,9 +73,9 @@ impl Service {
             return Err(deleted_error());
         }
         let version = match (version_id, stage) {
-            (Some(id), stage) => state.version(id).filter(|v| {
-                stage.is_none_or(|s| v.stages.iter().any(|x| x == s))
-            }),
+            (Some(id), stage) => state
+                .version(id)
+                .filter(|v| stage.is_none_or(|s| v.stages.iter().any(|x| x == s))),
             (None, s) => state.version_with_label(s.unwrap_or(AWSCURRENT)),
         }
         .ok_or_else(|| {
@@ -61,12 +88,21 @@ impl Service {
                 format!("Secrets Manager can't find the specified secret value for {what}"),
             )
         })?;
-        let value = self.open_version(secret, &version.version_id).await?;
+        let value = match prefetched {
+            Some(sealed) => {
+                self.open_sealed(secret, &version.version_id, &sealed)
+                    .await?
+            }
+            None => self.open_version(secret, &version.version_id).await?,
+        };
         self.note_access(state, &version.version_id);
         let (secret_string, secret_binary) = match value.kind {
             ValueKind::String => {
                 let text = String::from_utf8(value.bytes.to_vec()).map_err(|_| {
-                    ApiError::new(ErrorCode::DecryptionFailure, "Stored secret text is not UTF-8.")
+                    ApiError::new(
+                        ErrorCode::DecryptionFailure,
+                        "Stored secret text is not UTF-8.",
+                    )
                 })?;
                 (Some(SecretText(Zeroizing::new(text))), None)
             }
@@ -121,7 +157,9 @@ impl Service {
                     ));
                 }
                 if ids.is_empty() || ids.len() > MAX_BATCH as usize {
-                    return Err(ApiError::param("SecretIdList must contain 1 to 20 secret ids."));
+                    return Err(ApiError::param(
+                        "SecretIdList must contain 1 to 20 secret ids.",
+                    ));
                 }
                 let mut out = BatchGetSecretValueOutput {
                     secret_values: Vec::new(),
@@ -135,8 +173,12 @@ impl Service {
                     };
                     match r {
                         Ok(v) => out.secret_values.push(v),
-                        Err(e) if e.code == ErrorCode::ServiceUnavailableException
-                            || e.code == ErrorCode::InternalServiceError => return Err(e),
+                        Err(e)
+                            if e.code == ErrorCode::ServiceUnavailableException
+                                || e.code == ErrorCode::InternalServiceError =>
+                        {
+                            return Err(e);
+                        }
                         Err(e) => out.errors.push(ApiErrorEntry {
                             secret_id: id,
                             error_code: e.code.as_str().to_owned(),
@@ -177,13 +219,19 @@ impl Service {
                         items
                             .iter()
                             .position(|s| {
-                                (paging::num_key(s.secret.created_ms), &s.secret.arn) > (c.k.clone(), &c.id)
+                                (paging::num_key(s.secret.created_ms), &s.secret.arn)
+                                    > (c.k.clone(), &c.id)
                             })
                             .unwrap_or(items.len())
                     }
                     None => 0,
                 };
-                let page: Vec<&SecretState> = items.iter().skip(start).take(max as usize).copied().collect();
+                let page: Vec<&SecretState> = items
+                    .iter()
+                    .skip(start)
+                    .take(max as usize)
+                    .copied()
+                    .collect();
                 let more = start + page.len() < items.len();
                 let mut out = BatchGetSecretValueOutput {
                     secret_values: Vec::new(),
@@ -193,8 +241,12 @@ impl Service {
                 for s in &page {
                     match self.read_value(s, None, None).await {
                         Ok(v) => out.secret_values.push(v),
-                        Err(e) if e.code == ErrorCode::ServiceUnavailableException
-                            || e.code == ErrorCode::InternalServiceError => return Err(e),
+                        Err(e)
+                            if e.code == ErrorCode::ServiceUnavailableException
+                                || e.code == ErrorCode::InternalServiceError =>
+                        {
+                            return Err(e);
+                        }
                         Err(e) => out.errors.push(ApiErrorEntry {
                             secret_id: s.secret.arn.clone(),
                             error_code: e.code.as_str().to_owned(),

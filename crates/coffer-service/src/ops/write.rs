@@ -20,10 +20,16 @@ fn version_exists_error() -> ApiError {
 
 impl Service {
     /// Builds the change that adds `new` to `state` (labels moved, old versions expired).
-    fn add_version_change(&self, state: &SecretState, new: NewVersion, description: Option<Option<String>>) -> ApiResult<Change> {
+    fn add_version_change(
+        &self,
+        state: &SecretState,
+        new: NewVersion,
+        description: Option<Option<String>>,
+    ) -> ApiResult<Change> {
         let now = self.now_ms();
         let mut versions = state.versions.clone();
-        labels::attach_new_version(&mut versions, new.record.clone()).map_err(crate::convert::core)?;
+        labels::attach_new_version(&mut versions, new.record.clone())
+            .map_err(crate::convert::core)?;
         let delete_versions = labels::expired_versions(&versions, now);
         let set_stages = labels::stage_diff(&state.versions, &versions);
         let mut secret = bumped(&state.secret, now);
@@ -40,8 +46,15 @@ impl Service {
     }
 
     /// Idempotency check: if version `token` exists, the request is a retry iff the value matches.
-    async fn existing_version(&self, state: &SecretState, token: &str, value: &Value) -> ApiResult<Option<Vec<String>>> {
-        let Some(v) = state.version(token) else { return Ok(None) };
+    async fn existing_version(
+        &self,
+        state: &SecretState,
+        token: &str,
+        value: &Value,
+    ) -> ApiResult<Option<Vec<String>>> {
+        let Some(v) = state.version(token) else {
+            return Ok(None);
+        };
         let stored = self.open_version(&state.secret, token).await?;
         if same_value(&stored, value) {
             Ok(Some(v.stages.clone()))
@@ -57,10 +70,13 @@ impl Service {
         input: PutSecretValueInput,
     ) -> ApiResult<SecretVersionOutput> {
         if input.rotation_token.is_some() {
-            return Err(ApiError::param("RotationToken is only valid during rotation, which is not available yet."));
+            return Err(ApiError::param(
+                "RotationToken is only valid during rotation, which is not available yet.",
+            ));
         }
-        let value = take_value(input.secret_string, input.secret_binary)?
-            .ok_or_else(|| ApiError::param("You must provide either SecretString or SecretBinary."))?;
+        let value = take_value(input.secret_string, input.secret_binary)?.ok_or_else(|| {
+            ApiError::param("You must provide either SecretString or SecretBinary.")
+        })?;
         let stages = match input.version_stages {
             Some(s) => {
                 validate::version_stages(&s).map_err(crate::convert::core)?;
@@ -74,8 +90,12 @@ impl Service {
         if state.secret.is_deleted() {
             return Err(deleted_error());
         }
-        let new = self.seal_version(&state.secret, &token, stages.clone(), &value).await?;
-        for _ in 0..8 {
+        let new = self
+            .seal_version(&state.secret, &token, stages.clone(), &value)
+            .await?;
+        let _guard = self.write_lock(&state.secret.arn).await;
+        for attempt in 0..super::MAX_RETRIES {
+            super::backoff(attempt).await;
             let state = self.resolve(caller, "PutSecretValue", id).await?;
             if state.secret.is_deleted() {
                 return Err(deleted_error());
@@ -102,7 +122,10 @@ impl Service {
                 Err(e) => return Err(crate::convert::store(e)),
             }
         }
-        Err(ApiError::new(ErrorCode::InternalServiceError, "The secret is being changed concurrently; retry the request."))
+        Err(ApiError::new(
+            ErrorCode::InternalServiceError,
+            "The secret is being changed concurrently; retry the request.",
+        ))
     }
 
     /// UpdateSecret: description, KMS key, and/or a new AWSCURRENT value.
@@ -115,22 +138,31 @@ impl Service {
             validate::description(d).map_err(crate::convert::core)?;
         }
         if input.secret_type.is_some() {
-            return Err(ApiError::param("Managed external secrets (Type) are not supported."));
+            return Err(ApiError::param(
+                "Managed external secrets (Type) are not supported.",
+            ));
         }
         let value = take_value(input.secret_string, input.secret_binary)?;
         let token = token_or_new(input.client_request_token)?;
         let kms_changed = input.kms_key_id.is_some();
-        let kms = self.check_kms_key_id(caller, input.kms_key_id.as_deref()).await?;
+        let kms = self
+            .check_kms_key_id(caller, input.kms_key_id.as_deref())
+            .await?;
         let id = input.secret_id.as_deref();
         let first = self.resolve(caller, "UpdateSecret", id).await?;
         if first.secret.is_deleted() {
             return Err(deleted_error());
         }
         let new = match &value {
-            Some(v) => Some(self.seal_version(&first.secret, &token, vec![AWSCURRENT.to_owned()], v).await?),
+            Some(v) => Some(
+                self.seal_version(&first.secret, &token, vec![AWSCURRENT.to_owned()], v)
+                    .await?,
+            ),
             None => None,
         };
-        for _ in 0..8 {
+        let _guard = self.write_lock(&first.secret.arn).await;
+        for attempt in 0..super::MAX_RETRIES {
+            super::backoff(attempt).await;
             let state = self.resolve(caller, "UpdateSecret", id).await?;
             if state.secret.is_deleted() {
                 return Err(deleted_error());
@@ -185,7 +217,10 @@ impl Service {
                 Err(e) => return Err(crate::convert::store(e)),
             }
         }
-        Err(ApiError::new(ErrorCode::InternalServiceError, "The secret is being changed concurrently; retry the request."))
+        Err(ApiError::new(
+            ErrorCode::InternalServiceError,
+            "The secret is being changed concurrently; retry the request.",
+        ))
     }
 
     /// UpdateSecretVersionStage: moves or removes one staging label.
@@ -198,38 +233,49 @@ impl Service {
             .version_stage
             .ok_or_else(|| ApiError::param("You must specify a VersionStage."))?;
         validate::version_stage(&label).map_err(crate::convert::core)?;
-        for v in [&input.move_to_version_id, &input.remove_from_version_id].into_iter().flatten() {
+        for v in [&input.move_to_version_id, &input.remove_from_version_id]
+            .into_iter()
+            .flatten()
+        {
             validate::version_id(v).map_err(crate::convert::core)?;
         }
         let now = self.now_ms();
-        self.mutate(caller, "UpdateSecretVersionStage", input.secret_id.as_deref(), |state| {
-            if state.secret.is_deleted() {
-                return Err(deleted_error());
-            }
-            let mut versions = state.versions.clone();
-            labels::move_label(
-                &mut versions,
-                &label,
-                input.move_to_version_id.as_deref(),
-                input.remove_from_version_id.as_deref(),
-            )
-            .map_err(crate::convert::core)?;
-            let set_stages = labels::stage_diff(&state.versions, &versions);
-            let out = SecretRefOutput { arn: state.secret.arn.clone(), name: state.secret.name.clone() };
-            if set_stages.is_empty() {
-                return Ok((None, out));
-            }
-            Ok((
-                Some(Change::Update {
-                    secret: bumped(&state.secret, now),
-                    expected_revision: state.secret.revision,
-                    new_version: None,
-                    set_stages,
-                    delete_versions: Vec::new(),
-                }),
-                out,
-            ))
-        })
+        self.mutate(
+            caller,
+            "UpdateSecretVersionStage",
+            input.secret_id.as_deref(),
+            |state| {
+                if state.secret.is_deleted() {
+                    return Err(deleted_error());
+                }
+                let mut versions = state.versions.clone();
+                labels::move_label(
+                    &mut versions,
+                    &label,
+                    input.move_to_version_id.as_deref(),
+                    input.remove_from_version_id.as_deref(),
+                )
+                .map_err(crate::convert::core)?;
+                let set_stages = labels::stage_diff(&state.versions, &versions);
+                let out = SecretRefOutput {
+                    arn: state.secret.arn.clone(),
+                    name: state.secret.name.clone(),
+                };
+                if set_stages.is_empty() {
+                    return Ok((None, out));
+                }
+                Ok((
+                    Some(Change::Update {
+                        secret: bumped(&state.secret, now),
+                        expected_revision: state.secret.revision,
+                        new_version: None,
+                        set_stages,
+                        delete_versions: Vec::new(),
+                    }),
+                    out,
+                ))
+            },
+        )
         .await
     }
 }
