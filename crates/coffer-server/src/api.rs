@@ -128,14 +128,19 @@ fn decode<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
         return Ok(T::default());
     }
     serde_json::from_slice(body).map_err(|e| {
-        // serde's message names the field and type, never the value.
-        let msg = e.to_string();
-        let msg = msg
-            .split(" at line")
-            .next()
-            .unwrap_or("invalid JSON")
-            .to_owned();
-        ApiError::new(ErrorCode::SerializationException, msg)
+        // serde's own messages can quote input values (a secret in the wrong field), so only
+        // the kind of problem and its position are reported.
+        use serde_json::error::Category;
+        let what = match e.classify() {
+            Category::Syntax => "The request body is not valid JSON",
+            Category::Eof => "The request body ends before the JSON is complete",
+            Category::Data => "A request field has the wrong type or value",
+            Category::Io => "The request body could not be read",
+        };
+        ApiError::new(
+            ErrorCode::SerializationException,
+            format!("{what} (line {}, column {}).", e.line(), e.column()),
+        )
     })
 }
 
