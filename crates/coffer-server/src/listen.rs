@@ -69,7 +69,19 @@ pub async fn serve(state: AppState, config: &ServerConfig) -> anyhow::Result<()>
     tracing::info!(%local, scheme, "listening");
     let app = crate::sys::router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Bound what a slow or hostile client can hold open.
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(64 * 1024);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(128)
+        .max_header_list_size(64 * 1024)
+        .keep_alive_interval(Some(Duration::from_secs(60)));
     let mut signal = std::pin::pin!(shutdown_signal());
     loop {
         let (stream, peer) = tokio::select! {
