@@ -44,3 +44,20 @@ pub(crate) struct Cursor {
 pub(crate) fn num_key(v: i64) -> String {
     format!("{:020}", (v as i128 + i64::MAX as i128 + 1) as u128)
 }
+
+/// Decodes the `NextToken` of a listing whose query digest is `digest`: the (sort key, id)
+/// of the last item already returned, or None on the first page.
+pub(crate) fn resume_after(
+    token: Option<&str>,
+    digest: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    let Some(t) = token else { return Ok(None) };
+    let c: Cursor = decode(t)?;
+    if c.q != digest {
+        return Err(ApiError::new(
+            ErrorCode::InvalidNextTokenException,
+            "The NextToken does not belong to this query.",
+        ));
+    }
+    Ok(Some((c.k, c.id)))
+}

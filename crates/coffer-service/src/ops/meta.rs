@@ -7,7 +7,6 @@ use crate::resolve::deleted_error;
 use crate::{ApiResult, Caller, Service};
 use coffer_core::{SecretState, filter, validate};
 use coffer_protocol::ApiError;
-use coffer_protocol::ErrorCode;
 use coffer_protocol::shapes::{
     DescribeSecretOutput, ListSecretVersionIdsInput, ListSecretVersionIdsOutput, ListSecretsInput,
     ListSecretsOutput, SecretIdInput, Tag, TagResourceInput, UntagResourceInput, VersionEntry, ts,
@@ -132,24 +131,14 @@ impl Service {
         if desc {
             items.reverse();
         }
-        let start = match &input.next_token {
-            Some(t) => {
-                let c: Cursor = paging::decode(t)?;
-                if c.q != digest {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidNextTokenException,
-                        "The NextToken does not belong to this query.",
-                    ));
-                }
-                let cur = (c.k, c.id);
-                items
-                    .iter()
-                    .position(|(k, s)| {
-                        let here = (k.clone(), s.secret.arn.clone());
-                        if desc { here < cur } else { here > cur }
-                    })
-                    .unwrap_or(items.len())
-            }
+        let start = match paging::resume_after(input.next_token.as_deref(), &digest)? {
+            Some(cur) => items
+                .iter()
+                .position(|(k, s)| {
+                    let here = (k.clone(), s.secret.arn.clone());
+                    if desc { here < cur } else { here > cur }
+                })
+                .unwrap_or(items.len()),
             None => 0,
         };
         let page: Vec<&(String, &SecretState)> =
@@ -190,21 +179,11 @@ impl Service {
         versions.sort_by(|a, b| (b.created_ms, &b.version_id).cmp(&(a.created_ms, &a.version_id)));
         let digest =
             coffer_crypto::sha256_hex(format!("versions{}{include}", state.secret.arn).as_bytes());
-        let start = match &input.next_token {
-            Some(t) => {
-                let c: Cursor = paging::decode(t)?;
-                if c.q != digest {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidNextTokenException,
-                        "The NextToken does not belong to this query.",
-                    ));
-                }
-                let cur = (c.k, c.id);
-                versions
-                    .iter()
-                    .position(|v| (num_key(v.created_ms), v.version_id.clone()) < cur)
-                    .unwrap_or(versions.len())
-            }
+        let start = match paging::resume_after(input.next_token.as_deref(), &digest)? {
+            Some(cur) => versions
+                .iter()
+                .position(|v| (num_key(v.created_ms), v.version_id.clone()) < cur)
+                .unwrap_or(versions.len()),
             None => 0,
         };
         let page: Vec<_> = versions.iter().skip(start).take(max as usize).collect();

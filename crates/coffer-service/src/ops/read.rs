@@ -171,20 +171,7 @@ impl Service {
                         Ok(state) => self.read_value(&state, None, None).await,
                         Err(e) => Err(e),
                     };
-                    match r {
-                        Ok(v) => out.secret_values.push(v),
-                        Err(e)
-                            if e.code == ErrorCode::ServiceUnavailableException
-                                || e.code == ErrorCode::InternalServiceError =>
-                        {
-                            return Err(e);
-                        }
-                        Err(e) => out.errors.push(ApiErrorEntry {
-                            secret_id: id,
-                            error_code: e.code.as_str().to_owned(),
-                            message: e.message,
-                        }),
-                    }
+                    collect(&mut out, id, r)?;
                 }
                 Ok(out)
             }
@@ -207,23 +194,13 @@ impl Service {
                 items.sort_by(|a, b| {
                     (a.secret.created_ms, &a.secret.arn).cmp(&(b.secret.created_ms, &b.secret.arn))
                 });
-                let start = match &input.next_token {
-                    Some(t) => {
-                        let c: Cursor = paging::decode(t)?;
-                        if c.q != digest {
-                            return Err(ApiError::new(
-                                ErrorCode::InvalidNextTokenException,
-                                "The NextToken does not belong to this query.",
-                            ));
-                        }
-                        items
-                            .iter()
-                            .position(|s| {
-                                (paging::num_key(s.secret.created_ms), &s.secret.arn)
-                                    > (c.k.clone(), &c.id)
-                            })
-                            .unwrap_or(items.len())
-                    }
+                let start = match paging::resume_after(input.next_token.as_deref(), &digest)? {
+                    Some(cur) => items
+                        .iter()
+                        .position(|s| {
+                            (paging::num_key(s.secret.created_ms), s.secret.arn.clone()) > cur
+                        })
+                        .unwrap_or(items.len()),
                     None => 0,
                 };
                 let page: Vec<&SecretState> = items
@@ -239,20 +216,8 @@ impl Service {
                     next_token: None,
                 };
                 for s in &page {
-                    match self.read_value(s, None, None).await {
-                        Ok(v) => out.secret_values.push(v),
-                        Err(e)
-                            if e.code == ErrorCode::ServiceUnavailableException
-                                || e.code == ErrorCode::InternalServiceError =>
-                        {
-                            return Err(e);
-                        }
-                        Err(e) => out.errors.push(ApiErrorEntry {
-                            secret_id: s.secret.arn.clone(),
-                            error_code: e.code.as_str().to_owned(),
-                            message: e.message,
-                        }),
-                    }
+                    let r = self.read_value(s, None, None).await;
+                    collect(&mut out, s.secret.arn.clone(), r)?;
                 }
                 if more && let Some(last) = page.last() {
                     out.next_token = Some(paging::encode(&Cursor {
@@ -265,4 +230,28 @@ impl Service {
             }
         }
     }
+}
+
+/// Adds one BatchGetSecretValue result: a value, or a per-secret error entry. Failures of
+/// the server itself (sealed, internal) fail the whole call instead.
+fn collect(
+    out: &mut BatchGetSecretValueOutput,
+    secret_id: String,
+    r: ApiResult<SecretValueEntry>,
+) -> ApiResult<()> {
+    match r {
+        Ok(v) => out.secret_values.push(v),
+        Err(e)
+            if e.code == ErrorCode::ServiceUnavailableException
+                || e.code == ErrorCode::InternalServiceError =>
+        {
+            return Err(e);
+        }
+        Err(e) => out.errors.push(ApiErrorEntry {
+            secret_id,
+            error_code: e.code.as_str().to_owned(),
+            message: e.message,
+        }),
+    }
+    Ok(())
 }
