@@ -37,7 +37,11 @@ impl Endpoint {
     }
 
     /// POST JSON to a sys endpoint.
-    pub async fn post(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
         let r = self
             .client()?
             .post(self.url(path))
@@ -49,9 +53,15 @@ impl Endpoint {
     }
 
     /// A SigV4-signed AWS JSON 1.1 call with credentials from the AWS_* environment.
-    pub async fn signed(&self, target: &str, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    pub async fn signed(
+        &self,
+        target: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
         let akid = std::env::var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is not set")?;
-        let secret = Zeroizing::new(std::env::var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is not set")?);
+        let secret = Zeroizing::new(
+            std::env::var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is not set")?,
+        );
         let region = std::env::var("AWS_REGION")
             .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|_| "us-east-1".to_owned());
@@ -61,14 +71,22 @@ impl Endpoint {
             None => url.host_str().unwrap_or_default().to_owned(),
         };
         let payload = serde_json::to_vec(body)?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as i64;
         let amz_date = coffer_sigv4::format_amz_date(now);
         let headers: [(&str, &[u8]); 3] = [
             ("host", host.as_bytes()),
             ("content-type", b"application/x-amz-json-1.1"),
             ("x-amz-target", target.as_bytes()),
         ];
-        let req_view = coffer_sigv4::Request { method: "POST", path: "/", query: "", headers: &headers, body: &payload };
+        let req_view = coffer_sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: &payload,
+        };
         let params = coffer_sigv4::SigningParams {
             access_key_id: &akid,
             secret_access_key: &secret,
@@ -77,7 +95,8 @@ impl Endpoint {
             amz_date: &amz_date,
             ..Default::default()
         };
-        let signed = coffer_sigv4::sign(&req_view, &params).map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
+        let signed = coffer_sigv4::sign(&req_view, &params)
+            .map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
         let req = self
             .client()?
             .post(url)
@@ -93,7 +112,8 @@ impl Endpoint {
 async fn json_or_error(r: reqwest::Response) -> anyhow::Result<serde_json::Value> {
     let status = r.status();
     let bytes = r.bytes().await?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).context("server did not answer with JSON")?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).context("server did not answer with JSON")?;
     if !status.is_success() {
         let code = v.get("__type").and_then(|t| t.as_str()).unwrap_or("Error");
         let msg = v.get("message").and_then(|t| t.as_str()).unwrap_or("");

@@ -54,19 +54,39 @@ pub enum AccountCommand {
 /// Runs an operator command.
 pub async fn run_operator(cmd: OperatorCommand) -> anyhow::Result<()> {
     match cmd {
-        OperatorCommand::Init { endpoint, shares, threshold } => {
+        OperatorCommand::Init {
+            endpoint,
+            shares,
+            threshold,
+        } => {
             let v = endpoint
-                .post("/coffer/v1/sys/init", &serde_json::json!({"shares": shares, "threshold": threshold}))
+                .post(
+                    "/coffer/v1/sys/init",
+                    &serde_json::json!({"shares": shares, "threshold": threshold}),
+                )
                 .await?;
-            println!("Coffer initialized. Store each share with a different operator; they are shown only once.");
+            println!(
+                "Coffer initialized. Store each share with a different operator; they are shown only once."
+            );
             println!("{threshold} of {shares} shares are needed to unseal.\n");
             for (i, s) in v["shares"].as_array().into_iter().flatten().enumerate() {
                 println!("Unseal share {}: {}", i + 1, s.as_str().unwrap_or_default());
             }
-            println!("\nRoot access key of admin account {} (shown only once):", v["account_id"].as_str().unwrap_or_default());
-            println!("  AWS_ACCESS_KEY_ID={}", v["access_key_id"].as_str().unwrap_or_default());
-            println!("  AWS_SECRET_ACCESS_KEY={}", v["secret_access_key"].as_str().unwrap_or_default());
-            println!("\nThe server is unsealed now; after every restart run `coffer operator unseal` {threshold} times.");
+            println!(
+                "\nRoot access key of admin account {} (shown only once):",
+                v["account_id"].as_str().unwrap_or_default()
+            );
+            println!(
+                "  AWS_ACCESS_KEY_ID={}",
+                v["access_key_id"].as_str().unwrap_or_default()
+            );
+            println!(
+                "  AWS_SECRET_ACCESS_KEY={}",
+                v["secret_access_key"].as_str().unwrap_or_default()
+            );
+            println!(
+                "\nThe server is unsealed now; after every restart run `coffer operator unseal` {threshold} times."
+            );
             Ok(())
         }
         OperatorCommand::Unseal { endpoint, share } => {
@@ -75,12 +95,18 @@ pub async fn run_operator(cmd: OperatorCommand) -> anyhow::Result<()> {
                 None => {
                     eprintln!("Unseal share:");
                     let mut line = Zeroizing::new(String::new());
-                    std::io::stdin().lock().read_line(&mut line).context("reading the share")?;
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("reading the share")?;
                     Zeroizing::new(line.trim().to_owned())
                 }
             };
             let v = endpoint
-                .post("/coffer/v1/sys/unseal", &serde_json::json!({"share": &*share}))
+                .post(
+                    "/coffer/v1/sys/unseal",
+                    &serde_json::json!({"share": &*share}),
+                )
                 .await?;
             print_status(&v);
             Ok(())
@@ -91,7 +117,9 @@ pub async fn run_operator(cmd: OperatorCommand) -> anyhow::Result<()> {
             Ok(())
         }
         OperatorCommand::Seal { endpoint } => {
-            endpoint.signed("CofferAdmin.Seal", &serde_json::json!({})).await?;
+            endpoint
+                .signed("CofferAdmin.Seal", &serde_json::json!({}))
+                .await?;
             println!("Sealed.");
             Ok(())
         }
@@ -112,10 +140,21 @@ fn print_status(v: &serde_json::Value) {
 pub async fn run_account(cmd: AccountCommand) -> anyhow::Result<()> {
     match cmd {
         AccountCommand::Create { endpoint } => {
-            let v = endpoint.signed("CofferAdmin.CreateAccount", &serde_json::json!({})).await?;
-            println!("Account {} created. Root access key (shown only once):", v["AccountId"].as_str().unwrap_or_default());
-            println!("  AWS_ACCESS_KEY_ID={}", v["AccessKeyId"].as_str().unwrap_or_default());
-            println!("  AWS_SECRET_ACCESS_KEY={}", v["SecretAccessKey"].as_str().unwrap_or_default());
+            let v = endpoint
+                .signed("CofferAdmin.CreateAccount", &serde_json::json!({}))
+                .await?;
+            println!(
+                "Account {} created. Root access key (shown only once):",
+                v["AccountId"].as_str().unwrap_or_default()
+            );
+            println!(
+                "  AWS_ACCESS_KEY_ID={}",
+                v["AccessKeyId"].as_str().unwrap_or_default()
+            );
+            println!(
+                "  AWS_SECRET_ACCESS_KEY={}",
+                v["SecretAccessKey"].as_str().unwrap_or_default()
+            );
             Ok(())
         }
     }

@@ -24,6 +24,8 @@ use std::sync::Arc;
 /// Opens the data directory, unseals in dev mode, and serves until SIGINT/SIGTERM.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     config.check()?;
+    // Fail on a busy port or unreadable TLS files before touching the data directory.
+    let listener = listen::bind(&config).await?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let db = config.data_dir.join("coffer.db");
@@ -68,5 +70,5 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     }
     let state = AppState::new(service, seal, config.clone());
     jobs::spawn(state.clone());
-    listen::serve(state, &config).await
+    listen::serve(state, listener).await
 }

@@ -54,16 +54,28 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// Serves until a shutdown signal, then waits up to 10 s for open connections.
-pub async fn serve(state: AppState, config: &ServerConfig) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let local = listener.local_addr()?;
+/// A bound socket and, with TLS configured, its acceptor.
+pub struct Bound {
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Binds the listen address and loads the TLS certificate and key.
+pub async fn bind(config: &ServerConfig) -> anyhow::Result<Bound> {
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(c), Some(k)) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(c, k)?))),
         _ => None,
     };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    Ok(Bound { listener, tls })
+}
+
+/// Serves until a shutdown signal, then waits up to 10 s for open connections.
+pub async fn serve(state: AppState, bound: Bound) -> anyhow::Result<()> {
+    let Bound { listener, tls } = bound;
+    let local = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("Coffer listening on {scheme}://{local}");
     tracing::info!(%local, scheme, "listening");

@@ -91,7 +91,7 @@ impl Service {
             return Err(deleted_error());
         }
         let new = self
-            .seal_version(&state.secret, &token, stages.clone(), &value)
+            .seal_version(&state.secret, &token, stages, &value)
             .await?;
         let _guard = self.write_lock(&state.secret.arn).await;
         for attempt in 0..super::MAX_RETRIES {
@@ -108,7 +108,13 @@ impl Service {
                     version_stages: Some(existing),
                 });
             }
-            let change = self.add_version_change(&state, new.clone(), None)?;
+            let mut version = new.clone();
+            if state.versions.is_empty() && !version.record.stages.iter().any(|s| s == AWSCURRENT) {
+                // The first version of a secret always gets AWSCURRENT, whatever labels were asked for.
+                version.record.stages.push(AWSCURRENT.to_owned());
+            }
+            let stages = version.record.stages.clone();
+            let change = self.add_version_change(&state, version, None)?;
             match self.store.commit(change).await {
                 Ok(()) => {
                     return Ok(SecretVersionOutput {
