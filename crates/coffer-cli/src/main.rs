@@ -8,8 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Coffer: a self-hosted secrets manager that speaks the AWS Secrets Manager API.
+///
+/// Point any AWS SDK, the aws CLI or boto3 at `coffer serve` with an endpoint URL.
 #[derive(Parser)]
-#[command(name = "coffer", version, about, long_about = None)]
+#[command(name = "coffer", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
