@@ -19,7 +19,7 @@ pub const ADMIN_PREFIX: &str = "CofferAdmin.";
 
 /// Handles one API request.
 pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = state.request_ids.next_id();
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let target = parts
