@@ -201,13 +201,7 @@ impl Service {
                     if kms_changed {
                         secret.kms_key_id = kms.clone();
                     }
-                    Change::Update {
-                        secret,
-                        expected_revision: state.secret.revision,
-                        new_version: None,
-                        set_stages: Vec::new(),
-                        delete_versions: Vec::new(),
-                    }
+                    super::meta::update_meta(&state, secret)
                 }
             };
             match self.store.commit(change).await {
