@@ -83,6 +83,22 @@ async fn full_lifecycle_init_restart_unseal() {
     let r = sealed_probe(&s).await;
     r.assert_error(503, "ServiceUnavailableException");
     assert!(r.message().contains("sealed"), "{r:?}");
+    // Even an unsigned request learns the server is sealed, not that it lacks a signature.
+    let mut unsigned = common::SignedRequest::new(
+        &s,
+        &Creds {
+            account_id: String::new(),
+            access_key_id: "AKIAPROBE00000000000".into(),
+            secret_access_key: "probe".into(),
+        },
+        "secretsmanager.ListSecrets",
+        b"{}".to_vec(),
+    );
+    unsigned.remove_header("authorization");
+    unsigned
+        .send()
+        .await
+        .assert_error(503, "ServiceUnavailableException");
     let (code, _) = s.get_json("/readyz").await;
     assert_eq!(code, 503);
     assert!(s.log().contains("not initialized"), "{}", s.log());

@@ -130,6 +130,15 @@ fn signing_key(state: &AppState, parsed: &Parsed, secret: &str) -> SigningKey {
 
 /// Verifies the request's signature and returns the caller.
 pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authenticated, ApiError> {
+    // A sealed server can verify nothing: say so before judging the signature.
+    if !state.service.keyring().is_unsealed() {
+        return Err(state
+            .service
+            .keyring()
+            .root()
+            .err()
+            .unwrap_or_else(ApiError::internal));
+    }
     let parsed = coffer_sigv4::parse(req).map_err(sig_error)?;
     if !state.config.region_allowed(&parsed.region) {
         return Err(ApiError::new(
@@ -145,14 +154,6 @@ pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authent
             ErrorCode::IncompleteSignatureException,
             "Presigned (query string) authentication is disabled on this server.",
         ));
-    }
-    if !state.service.keyring().is_unsealed() {
-        return Err(state
-            .service
-            .keyring()
-            .root()
-            .err()
-            .unwrap_or_else(ApiError::internal));
     }
     if parsed.session_token.is_some() {
         // No temporary credentials are issued yet, so no session token can be valid.
