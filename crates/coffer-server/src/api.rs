@@ -169,10 +169,7 @@ async fn dispatch(
             )
         })?;
     if !op.implemented() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequestException,
-            format!("{} is not available in this version of Coffer.", op.name()),
-        ));
+        return Err(not_available(op));
     }
     let caller = Caller {
         account_id: who.account_id.clone(),
@@ -209,12 +206,14 @@ async fn dispatch(
             Ok(Bytes::from_static(b"{}"))
         }
         Operation::GetRandomPassword => encode(&coffer_service::random_password(decode(body)?)?),
-        other => Err(ApiError::new(
-            ErrorCode::InvalidRequestException,
-            format!(
-                "{} is not available in this version of Coffer.",
-                other.name()
-            ),
-        )),
+        other => Err(not_available(other)),
     }
+}
+
+/// The answer for operations of the model this version does not implement yet.
+fn not_available(op: Operation) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidRequestException,
+        format!("{} is not available in this version of Coffer.", op.name()),
+    )
 }

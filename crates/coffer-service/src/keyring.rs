@@ -18,7 +18,8 @@ pub const DEFAULT_KEY_ALIAS: &str = "alias/aws/secretsmanager";
 #[derive(Debug, Default)]
 pub struct Keyring {
     root: RwLock<Option<Arc<SymmetricKey>>>,
-    keks: RwLock<HashMap<(String, u32), Arc<SymmetricKey>>>,
+    /// Unwrapped material by key ARN, then generation (nested so lookups borrow the ARN).
+    keks: RwLock<HashMap<String, HashMap<u32, Arc<SymmetricKey>>>>,
     records: RwLock<HashMap<String, KmsKeyRecord>>,
     defaults: RwLock<HashMap<(String, String), String>>,
 }
@@ -195,11 +196,21 @@ impl Keyring {
         Ok(rec)
     }
 
+    /// Material already unwrapped for `key_arn` at `generation`, if any: the read hot path,
+    /// which needs neither the key record nor an allocation.
+    pub fn cached_kek(&self, key_arn: &str, generation: u32) -> Option<Arc<SymmetricKey>> {
+        self.keks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key_arn)?
+            .get(&generation)
+            .cloned()
+    }
+
     /// The unwrapped material of `rec` at `generation` (cached).
     pub fn kek(&self, rec: &KmsKeyRecord, generation: u32) -> ApiResult<Arc<SymmetricKey>> {
-        let k = (rec.arn.clone(), generation);
-        if let Some(kek) = self.keks.read().unwrap_or_else(|p| p.into_inner()).get(&k) {
-            return Ok(kek.clone());
+        if let Some(kek) = self.cached_kek(&rec.arn, generation) {
+            return Ok(kek);
         }
         if rec.state != "Enabled" {
             return Err(ApiError::new(
@@ -226,7 +237,9 @@ impl Keyring {
         self.keks
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(k, kek.clone());
+            .entry(rec.arn.clone())
+            .or_default()
+            .insert(generation, kek.clone());
         Ok(kek)
     }
 }

@@ -60,7 +60,80 @@ fn sort_key(s: &SecretState, by: &str) -> String {
     }
 }
 
+/// Which secrets of the caller's account and region to list, in what order, from where.
+pub(crate) struct PageQuery<'a> {
+    /// Names the operation in the token digest, so tokens don't cross operations.
+    pub tag: &'a str,
+    /// Raw (key, values) filters.
+    pub filters: Vec<(String, Vec<String>)>,
+    /// Include secrets scheduled for deletion.
+    pub include_deleted: bool,
+    /// A ListSecrets SortBy value.
+    pub sort_by: &'a str,
+    /// Descending order.
+    pub desc: bool,
+    /// Page size.
+    pub max: i64,
+    /// Token of the previous page.
+    pub next_token: Option<&'a str>,
+}
+
 impl Service {
+    /// One page of the caller's secrets matching `q`, and the token of the next page.
+    pub(crate) async fn filtered_page(
+        &self,
+        caller: &Caller,
+        q: PageQuery<'_>,
+    ) -> ApiResult<(Vec<SecretState>, Option<String>)> {
+        let filters = filter::parse_filters(&q.filters).map_err(crate::convert::core)?;
+        let digest = coffer_crypto::sha256_hex(
+            format!(
+                "{}{:?}{}{}{}",
+                q.tag, q.filters, q.sort_by, q.desc, q.include_deleted
+            )
+            .as_bytes(),
+        );
+        let all = self
+            .store
+            .list(&caller.account_id, &caller.region)
+            .await
+            .map_err(crate::convert::store)?;
+        let mut items: Vec<(String, SecretState)> = all
+            .into_iter()
+            .filter(|s| q.include_deleted || !s.secret.is_deleted())
+            .filter(|s| filter::matches(&s.secret, &filters))
+            .map(|s| (sort_key(&s, q.sort_by), s))
+            .collect();
+        items.sort_by(|a, b| (&a.0, &a.1.secret.arn).cmp(&(&b.0, &b.1.secret.arn)));
+        if q.desc {
+            items.reverse();
+        }
+        let start = match paging::resume_after(q.next_token, &digest)? {
+            Some(cur) => items
+                .iter()
+                .position(|(k, s)| {
+                    let here = (k.clone(), s.secret.arn.clone());
+                    if q.desc { here < cur } else { here > cur }
+                })
+                .unwrap_or(items.len()),
+            None => 0,
+        };
+        let total = items.len();
+        let page: Vec<(String, SecretState)> =
+            items.into_iter().skip(start).take(q.max as usize).collect();
+        let next_token = (start + page.len() < total)
+            .then(|| page.last())
+            .flatten()
+            .map(|(k, s)| {
+                paging::encode(&Cursor {
+                    k: k.clone(),
+                    id: s.secret.arn.clone(),
+                    q: digest,
+                })
+            });
+        Ok((page.into_iter().map(|(_, s)| s).collect(), next_token))
+    }
+
     /// DescribeSecret (works on secrets scheduled for deletion).
     pub async fn describe_secret(
         &self,
@@ -106,55 +179,28 @@ impl Service {
                 )));
             }
         };
-        let raw: Vec<(String, Vec<String>)> = input
+        let filters = input
             .filters
             .unwrap_or_default()
             .into_iter()
             .map(|f| (f.key, f.values))
             .collect();
-        let filters = filter::parse_filters(&raw).map_err(crate::convert::core)?;
-        let include_deleted = input.include_planned_deletion.unwrap_or(false);
-        let digest =
-            coffer_crypto::sha256_hex(format!("list{raw:?}{by}{desc}{include_deleted}").as_bytes());
-        let all = self
-            .store
-            .list(&caller.account_id, &caller.region)
-            .await
-            .map_err(crate::convert::store)?;
-        let mut items: Vec<(String, &SecretState)> = all
-            .iter()
-            .filter(|s| include_deleted || !s.secret.is_deleted())
-            .filter(|s| filter::matches(&s.secret, &filters))
-            .map(|s| (sort_key(s, &by), s))
-            .collect();
-        items.sort_by(|a, b| (&a.0, &a.1.secret.arn).cmp(&(&b.0, &b.1.secret.arn)));
-        if desc {
-            items.reverse();
-        }
-        let start = match paging::resume_after(input.next_token.as_deref(), &digest)? {
-            Some(cur) => items
-                .iter()
-                .position(|(k, s)| {
-                    let here = (k.clone(), s.secret.arn.clone());
-                    if desc { here < cur } else { here > cur }
-                })
-                .unwrap_or(items.len()),
-            None => 0,
-        };
-        let page: Vec<&(String, &SecretState)> =
-            items.iter().skip(start).take(max as usize).collect();
-        let next_token = (start + page.len() < items.len())
-            .then(|| page.last())
-            .flatten()
-            .map(|(k, s)| {
-                paging::encode(&Cursor {
-                    k: k.clone(),
-                    id: s.secret.arn.clone(),
-                    q: digest.clone(),
-                })
-            });
+        let (page, next_token) = self
+            .filtered_page(
+                caller,
+                PageQuery {
+                    tag: "list",
+                    filters,
+                    include_deleted: input.include_planned_deletion.unwrap_or(false),
+                    sort_by: &by,
+                    desc,
+                    max,
+                    next_token: input.next_token.as_deref(),
+                },
+            )
+            .await?;
         Ok(ListSecretsOutput {
-            secret_list: page.iter().map(|(_, s)| describe(s, true)).collect(),
+            secret_list: page.iter().map(|s| describe(s, true)).collect(),
             next_token,
         })
     }

@@ -188,11 +188,19 @@ impl Service {
         version_id: &str,
         sealed: &coffer_core::SealedValue,
     ) -> ApiResult<Value> {
-        let key = self
+        let kek = match self
             .keyring
-            .key_record(&*self.store, &sealed.kms_key_arn)
-            .await?;
-        let kek = self.keyring.kek(&key, sealed.key_generation)?;
+            .cached_kek(&sealed.kms_key_arn, sealed.key_generation)
+        {
+            Some(kek) => kek,
+            None => {
+                let key = self
+                    .keyring
+                    .key_record(&*self.store, &sealed.kms_key_arn)
+                    .await?;
+                self.keyring.kek(&key, sealed.key_generation)?
+            }
+        };
         let ctx = ValueContext {
             account_id: &secret.account_id,
             secret_arn: &secret.arn,
@@ -225,18 +233,33 @@ impl Service {
             let state = self.resolve(caller, action, secret_id).await?;
             let (change, out) = plan(&state)?;
             let Some(change) = change else { return Ok(out) };
-            match self.store.commit(change).await {
-                Ok(()) => return Ok(out),
-                Err(StoreError::Conflict) | Err(StoreError::NotFound) => continue,
-                Err(e) => return Err(crate::convert::store(e)),
+            if self.commit_or_retry(change).await? {
+                return Ok(out);
             }
         }
-        tracing::warn!(action, "gave up after repeated write conflicts");
-        Err(ApiError::new(
-            coffer_protocol::ErrorCode::InternalServiceError,
-            "The secret is being changed concurrently; retry the request.",
-        ))
+        Err(gave_up(action))
     }
+}
+
+impl Service {
+    /// Commits one planned change: `Ok(true)` when it landed, `Ok(false)` when a concurrent
+    /// writer got there first (re-read and plan again), `Err` on a storage failure.
+    pub(crate) async fn commit_or_retry(&self, change: Change) -> ApiResult<bool> {
+        match self.store.commit(change).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) | Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(crate::convert::store(e)),
+        }
+    }
+}
+
+/// The error after [`MAX_RETRIES`] lost races on one secret.
+pub(crate) fn gave_up(action: &str) -> ApiError {
+    tracing::warn!(action, "gave up after repeated write conflicts");
+    ApiError::new(
+        coffer_protocol::ErrorCode::InternalServiceError,
+        "The secret is being changed concurrently; retry the request.",
+    )
 }
 
 /// The secret row after a change at `now`: next revision, new last-changed time.

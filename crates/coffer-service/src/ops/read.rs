@@ -1,11 +1,9 @@
 //! GetSecretValue and BatchGetSecretValue: the hot path.
 
-use crate::paging::{self, Cursor};
+use super::meta::PageQuery;
 use crate::resolve::{deleted_error, lookups};
 use crate::{ApiResult, Caller, Service};
-use coffer_core::{
-    AWSCURRENT, SealedValue, SecretState, ValueKind, clock::day_start, filter, validate,
-};
+use coffer_core::{AWSCURRENT, SealedValue, SecretState, ValueKind, clock::day_start, validate};
 use coffer_protocol::shapes::{
     ApiErrorEntry, BatchGetSecretValueInput, BatchGetSecretValueOutput, GetSecretValueInput,
     SecretBytes, SecretText, SecretValueEntry, ts,
@@ -178,53 +176,29 @@ impl Service {
             (None, Some(raw)) => {
                 let max = input.max_results.unwrap_or(MAX_BATCH);
                 validate::max_results(max, MAX_BATCH).map_err(crate::convert::core)?;
-                let raw: Vec<(String, Vec<String>)> =
-                    raw.into_iter().map(|f| (f.key, f.values)).collect();
-                let filters = filter::parse_filters(&raw).map_err(crate::convert::core)?;
-                let digest = coffer_crypto::sha256_hex(format!("batch{raw:?}").as_bytes());
-                let all = self
-                    .store
-                    .list(&caller.account_id, &caller.region)
-                    .await
-                    .map_err(crate::convert::store)?;
-                let mut items: Vec<&SecretState> = all
-                    .iter()
-                    .filter(|s| !s.secret.is_deleted() && filter::matches(&s.secret, &filters))
-                    .collect();
-                items.sort_by(|a, b| {
-                    (a.secret.created_ms, &a.secret.arn).cmp(&(b.secret.created_ms, &b.secret.arn))
-                });
-                let start = match paging::resume_after(input.next_token.as_deref(), &digest)? {
-                    Some(cur) => items
-                        .iter()
-                        .position(|s| {
-                            (paging::num_key(s.secret.created_ms), s.secret.arn.clone()) > cur
-                        })
-                        .unwrap_or(items.len()),
-                    None => 0,
-                };
-                let page: Vec<&SecretState> = items
-                    .iter()
-                    .skip(start)
-                    .take(max as usize)
-                    .copied()
-                    .collect();
-                let more = start + page.len() < items.len();
+                let filters = raw.into_iter().map(|f| (f.key, f.values)).collect();
+                let (page, next_token) = self
+                    .filtered_page(
+                        caller,
+                        PageQuery {
+                            tag: "batch",
+                            filters,
+                            include_deleted: false,
+                            sort_by: "created-date",
+                            desc: false,
+                            max,
+                            next_token: input.next_token.as_deref(),
+                        },
+                    )
+                    .await?;
                 let mut out = BatchGetSecretValueOutput {
                     secret_values: Vec::new(),
                     errors: Vec::new(),
-                    next_token: None,
+                    next_token,
                 };
                 for s in &page {
                     let r = self.read_value(s, None, None).await;
                     collect(&mut out, s.secret.arn.clone(), r)?;
-                }
-                if more && let Some(last) = page.last() {
-                    out.next_token = Some(paging::encode(&Cursor {
-                        k: paging::num_key(last.secret.created_ms),
-                        id: last.secret.arn.clone(),
-                        q: digest,
-                    }));
                 }
                 Ok(out)
             }

@@ -115,23 +115,16 @@ impl Service {
             }
             let stages = version.record.stages.clone();
             let change = self.add_version_change(&state, version, None)?;
-            match self.store.commit(change).await {
-                Ok(()) => {
-                    return Ok(SecretVersionOutput {
-                        arn: state.secret.arn,
-                        name: state.secret.name,
-                        version_id: Some(token),
-                        version_stages: Some(stages),
-                    });
-                }
-                Err(coffer_store::StoreError::Conflict) => continue,
-                Err(e) => return Err(crate::convert::store(e)),
+            if self.commit_or_retry(change).await? {
+                return Ok(SecretVersionOutput {
+                    arn: state.secret.arn,
+                    name: state.secret.name,
+                    version_id: Some(token),
+                    version_stages: Some(stages),
+                });
             }
         }
-        Err(ApiError::new(
-            ErrorCode::InternalServiceError,
-            "The secret is being changed concurrently; retry the request.",
-        ))
+        Err(super::gave_up("PutSecretValue"))
     }
 
     /// UpdateSecret: description, KMS key, and/or a new AWSCURRENT value.
@@ -204,23 +197,16 @@ impl Service {
                     super::meta::update_meta(&state, secret)
                 }
             };
-            match self.store.commit(change).await {
-                Ok(()) => {
-                    return Ok(SecretVersionOutput {
-                        arn: state.secret.arn,
-                        name: state.secret.name,
-                        version_id: new.as_ref().map(|_| token.clone()),
-                        version_stages: None,
-                    });
-                }
-                Err(coffer_store::StoreError::Conflict) => continue,
-                Err(e) => return Err(crate::convert::store(e)),
+            if self.commit_or_retry(change).await? {
+                return Ok(SecretVersionOutput {
+                    arn: state.secret.arn,
+                    name: state.secret.name,
+                    version_id: new.as_ref().map(|_| token.clone()),
+                    version_stages: None,
+                });
             }
         }
-        Err(ApiError::new(
-            ErrorCode::InternalServiceError,
-            "The secret is being changed concurrently; retry the request.",
-        ))
+        Err(super::gave_up("UpdateSecret"))
     }
 
     /// UpdateSecretVersionStage: moves or removes one staging label.
