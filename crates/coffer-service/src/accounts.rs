@@ -83,6 +83,7 @@ impl Service {
             wrapped_secret: wrapped,
             status: "Active".to_owned(),
             created_ms: self.now_ms(),
+            last_used: None,
         };
         self.store
             .put_access_key(&rec)

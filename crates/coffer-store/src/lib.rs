@@ -112,6 +112,40 @@ pub struct AccessKeyRecord {
     pub status: String,
     /// Creation time (ms).
     pub created_ms: i64,
+    /// Last successful use, if any.
+    pub last_used: Option<AccessKeyUse>,
+}
+
+/// When and where an access key was last used (IAM's `GetAccessKeyLastUsed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKeyUse {
+    /// Time of use (ms), kept to the minute.
+    pub ms: i64,
+    /// Service called (`secretsmanager`, `iam`, `sts`).
+    pub service: String,
+    /// Region of the request.
+    pub region: String,
+}
+
+/// One write in an [`Store::iam_commit`] batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IamWrite {
+    /// Inserts or replaces an entity document.
+    Put {
+        /// Entity kind (`user`, `group`, `role`, `policy`).
+        kind: String,
+        /// Case-folded name (IAM names are unique ignoring case).
+        name_key: String,
+        /// The entity as JSON.
+        doc: String,
+    },
+    /// Removes an entity (absent is not an error).
+    Delete {
+        /// Entity kind.
+        kind: String,
+        /// Case-folded name.
+        name_key: String,
+    },
 }
 
 impl std::fmt::Debug for AccessKeyRecord {
@@ -241,6 +275,39 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()>;
     /// Reads an access key by id.
     async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
+    /// Access keys of one principal, oldest first.
+    async fn list_access_keys(
+        &self,
+        account_id: &str,
+        principal_arn: &str,
+    ) -> StoreResult<Vec<AccessKeyRecord>>;
+    /// Sets an access key's status; `NotFound` if it does not exist.
+    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()>;
+    /// Deletes an access key; `NotFound` if it does not exist.
+    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()>;
+    /// Records a use of an access key (missing keys are ignored).
+    async fn touch_access_key(&self, access_key_id: &str, used: &AccessKeyUse) -> StoreResult<()>;
+
+    // --- IAM entities --------------------------------------------------------------------
+    /// The account's IAM revision: incremented by every [`Store::iam_commit`]; 0 if none.
+    async fn iam_revision(&self, account_id: &str) -> StoreResult<u64>;
+    /// Reads one IAM entity document.
+    async fn iam_get(
+        &self,
+        account_id: &str,
+        kind: &str,
+        name_key: &str,
+    ) -> StoreResult<Option<String>>;
+    /// All entity documents of one kind in an account, ordered by name key.
+    async fn iam_list(&self, account_id: &str, kind: &str) -> StoreResult<Vec<String>>;
+    /// Applies `writes` atomically if the account's IAM revision is still `expected`
+    /// (else `Conflict`); returns the new revision.
+    async fn iam_commit(
+        &self,
+        account_id: &str,
+        expected: u64,
+        writes: Vec<IamWrite>,
+    ) -> StoreResult<u64>;
 
     // --- KMS keys ------------------------------------------------------------------------
     /// Inserts a KMS key unless one with the same (account, region, alias) exists; returns

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use coffer_core::{SealedValue, SecretRecord, SecretState, VersionRecord};
 
 use crate::{
-    AccessKeyRecord, AccountRecord, Change, KmsKeyRecord, Lookup, NewVersion, Store, StoreError,
-    StoreResult, VersionSelector,
+    AccessKeyRecord, AccessKeyUse, AccountRecord, Change, IamWrite, KmsKeyRecord, Lookup,
+    NewVersion, Store, StoreError, StoreResult, VersionSelector,
 };
 
 /// A [`Store`] kept in process memory behind one mutex.
@@ -25,6 +25,9 @@ struct Data {
     accounts: HashMap<String, AccountRecord>,
     access_keys: HashMap<String, AccessKeyRecord>,
     kms_keys: BTreeMap<String, KmsKeyRecord>,
+    /// (account, kind, name_key) → document.
+    iam: BTreeMap<(String, String, String), String>,
+    iam_revisions: HashMap<String, u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -287,6 +290,108 @@ impl Store for MemoryStore {
 
     async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>> {
         Ok(self.data().access_keys.get(access_key_id).cloned())
+    }
+
+    async fn list_access_keys(
+        &self,
+        account_id: &str,
+        principal_arn: &str,
+    ) -> StoreResult<Vec<AccessKeyRecord>> {
+        let mut keys: Vec<AccessKeyRecord> = self
+            .data()
+            .access_keys
+            .values()
+            .filter(|k| k.account_id == account_id && k.principal_arn == principal_arn)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| {
+            (a.created_ms, &a.access_key_id).cmp(&(b.created_ms, &b.access_key_id))
+        });
+        Ok(keys)
+    }
+
+    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()> {
+        let mut data = self.data();
+        let key = data
+            .access_keys
+            .get_mut(access_key_id)
+            .ok_or(StoreError::NotFound)?;
+        key.status = status.to_owned();
+        Ok(())
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()> {
+        match self.data().access_keys.remove(access_key_id) {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn touch_access_key(&self, access_key_id: &str, used: &AccessKeyUse) -> StoreResult<()> {
+        if let Some(key) = self.data().access_keys.get_mut(access_key_id) {
+            key.last_used = Some(used.clone());
+        }
+        Ok(())
+    }
+
+    async fn iam_revision(&self, account_id: &str) -> StoreResult<u64> {
+        Ok(self
+            .data()
+            .iam_revisions
+            .get(account_id)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    async fn iam_get(
+        &self,
+        account_id: &str,
+        kind: &str,
+        name_key: &str,
+    ) -> StoreResult<Option<String>> {
+        let key = (account_id.to_owned(), kind.to_owned(), name_key.to_owned());
+        Ok(self.data().iam.get(&key).cloned())
+    }
+
+    async fn iam_list(&self, account_id: &str, kind: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .data()
+            .iam
+            .iter()
+            .filter(|((a, k, _), _)| a == account_id && k == kind)
+            .map(|(_, doc)| doc.clone())
+            .collect())
+    }
+
+    async fn iam_commit(
+        &self,
+        account_id: &str,
+        expected: u64,
+        writes: Vec<IamWrite>,
+    ) -> StoreResult<u64> {
+        let mut data = self.data();
+        let current = data.iam_revisions.get(account_id).copied().unwrap_or(0);
+        if current != expected {
+            return Err(StoreError::Conflict);
+        }
+        for w in writes {
+            match w {
+                IamWrite::Put {
+                    kind,
+                    name_key,
+                    doc,
+                } => {
+                    data.iam
+                        .insert((account_id.to_owned(), kind, name_key), doc);
+                }
+                IamWrite::Delete { kind, name_key } => {
+                    data.iam.remove(&(account_id.to_owned(), kind, name_key));
+                }
+            }
+        }
+        data.iam_revisions
+            .insert(account_id.to_owned(), expected + 1);
+        Ok(expected + 1)
     }
 
     async fn insert_kms_key_if_absent(&self, key: &KmsKeyRecord) -> StoreResult<KmsKeyRecord> {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use coffer_core::{SealedValue, SecretRecord, SecretState, Tag, ValueKind, VersionRecord};
 use coffer_store::{
-    AccessKeyRecord, AccountRecord, Change, KmsKeyRecord, Lookup, MemoryStore, NewVersion,
-    SqliteStore, Store, StoreError, VersionSelector,
+    AccessKeyRecord, AccessKeyUse, AccountRecord, Change, IamWrite, KmsKeyRecord, Lookup,
+    MemoryStore, NewVersion, SqliteStore, Store, StoreError, VersionSelector,
 };
 
 const REGION: &str = "us-east-1";
@@ -110,6 +110,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     meta(s).await;
     accounts_and_access_keys(s).await;
     kms_keys(s).await;
+    iam_entities(s).await;
     concurrent_updates(Arc::clone(&store)).await;
 }
 
@@ -688,6 +689,7 @@ async fn accounts_and_access_keys(store: &dyn Store) {
         wrapped_secret: vec![9; 60],
         status: "Active".into(),
         created_ms: 44,
+        last_used: None,
     };
     assert!(
         store
@@ -711,8 +713,143 @@ async fn accounts_and_access_keys(store: &dyn Store) {
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
     assert_eq!(
         store.get_access_key(&key.access_key_id).await.unwrap(),
-        Some(key)
+        Some(key.clone())
     );
+
+    // A user's keys: listed per principal, status changes, last use, deletion.
+    let user = "arn:aws:iam::200000000001:user/alice";
+    let k1 = AccessKeyRecord {
+        access_key_id: "AKIAEXAMPLE000000002".into(),
+        principal_arn: user.into(),
+        created_ms: 50,
+        ..key.clone()
+    };
+    let k2 = AccessKeyRecord {
+        access_key_id: "AKIAEXAMPLE000000003".into(),
+        created_ms: 51,
+        ..k1.clone()
+    };
+    store.put_access_key(&k2).await.unwrap();
+    store.put_access_key(&k1).await.unwrap();
+    let listed = store.list_access_keys("200000000001", user).await.unwrap();
+    assert_eq!(listed, vec![k1.clone(), k2.clone()]);
+    assert!(
+        store
+            .list_access_keys("200000000002", user)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .set_access_key_status(&k1.access_key_id, "Inactive")
+        .await
+        .unwrap();
+    let used = AccessKeyUse {
+        ms: 60_000,
+        service: "secretsmanager".into(),
+        region: "eu-west-1".into(),
+    };
+    store
+        .touch_access_key(&k1.access_key_id, &used)
+        .await
+        .unwrap();
+    store
+        .touch_access_key(&k1.access_key_id, &used)
+        .await
+        .unwrap();
+    store
+        .touch_access_key("AKIANOSUCHKEY0000000", &used)
+        .await
+        .unwrap();
+    let got = store
+        .get_access_key(&k1.access_key_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.status, "Inactive");
+    assert_eq!(got.last_used, Some(used));
+    store.delete_access_key(&k2.access_key_id).await.unwrap();
+    assert!(matches!(
+        store.delete_access_key(&k2.access_key_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .set_access_key_status(&k2.access_key_id, "Active")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .list_access_keys("200000000001", user)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn iam_entities(store: &dyn Store) {
+    let a = "200000000010";
+    let put = |kind: &str, name: &str, doc: &str| IamWrite::Put {
+        kind: kind.into(),
+        name_key: name.into(),
+        doc: doc.into(),
+    };
+    assert_eq!(store.iam_revision(a).await.unwrap(), 0);
+    let r1 = store
+        .iam_commit(
+            a,
+            0,
+            vec![put("user", "bob", "{\"b\":1}"), put("user", "alice", "{}")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r1, 1);
+    assert_eq!(store.iam_revision(a).await.unwrap(), 1);
+    assert_eq!(
+        store.iam_list(a, "user").await.unwrap(),
+        vec!["{}".to_owned(), "{\"b\":1}".to_owned()]
+    );
+    assert_eq!(
+        store.iam_get(a, "user", "bob").await.unwrap().as_deref(),
+        Some("{\"b\":1}")
+    );
+    assert!(store.iam_get(a, "role", "bob").await.unwrap().is_none());
+    assert!(
+        store
+            .iam_get("200000000011", "user", "bob")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A stale revision is refused and changes nothing.
+    let err = store
+        .iam_commit(a, 0, vec![put("user", "carol", "{}")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    assert!(store.iam_get(a, "user", "carol").await.unwrap().is_none());
+    let r2 = store
+        .iam_commit(
+            a,
+            1,
+            vec![
+                put("user", "bob", "{\"b\":2}"),
+                IamWrite::Delete {
+                    kind: "user".into(),
+                    name_key: "alice".into(),
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r2, 2);
+    assert_eq!(
+        store.iam_list(a, "user").await.unwrap(),
+        vec!["{\"b\":2}".to_owned()]
+    );
+    assert_eq!(store.iam_revision("200000000011").await.unwrap(), 0);
 }
 
 fn kms_key(account: &str, uuid: &str, alias: Option<&str>) -> KmsKeyRecord {

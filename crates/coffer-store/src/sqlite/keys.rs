@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::{AccessKeyRecord, AccountRecord, KmsKeyRecord, StoreError, StoreResult};
+use crate::{AccessKeyRecord, AccessKeyUse, AccountRecord, KmsKeyRecord, StoreError, StoreResult};
 
 /// Reads a metadata blob.
 pub(super) fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -74,24 +74,113 @@ pub(super) fn put_access_key(conn: &Connection, k: &AccessKeyRecord) -> StoreRes
     Ok(())
 }
 
+/// Columns of an access key, in [`access_key_row`]'s order.
+const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, wrapped_secret, \
+     status, created_ms, last_used_ms, last_used_service, last_used_region";
+
+/// Decodes a row selected with [`ACCESS_KEY_COLUMNS`].
+pub(super) fn access_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    let used_ms: Option<i64> = r.get(6)?;
+    Ok(AccessKeyRecord {
+        access_key_id: r.get(0)?,
+        account_id: r.get(1)?,
+        principal_arn: r.get(2)?,
+        wrapped_secret: r.get(3)?,
+        status: r.get(4)?,
+        created_ms: r.get(5)?,
+        last_used: match used_ms {
+            Some(ms) => Some(AccessKeyUse {
+                ms,
+                service: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                region: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+    })
+}
+
 /// Reads an access key.
 pub(super) fn get_access_key(conn: &Connection, id: &str) -> StoreResult<Option<AccessKeyRecord>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT access_key_id, account_id, principal_arn, wrapped_secret, status, created_ms \
-             FROM access_keys WHERE access_key_id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(AccessKeyRecord {
-                access_key_id: r.get(0)?,
-                account_id: r.get(1)?,
-                principal_arn: r.get(2)?,
-                wrapped_secret: r.get(3)?,
-                status: r.get(4)?,
-                created_ms: r.get(5)?,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = ?1"
+        ))?
+        .query_row([id], access_key_row)
         .optional()?)
+}
+
+/// Access keys of one principal, oldest first.
+pub(super) fn list_access_keys(
+    conn: &Connection,
+    account_id: &str,
+    principal_arn: &str,
+) -> StoreResult<Vec<AccessKeyRecord>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE account_id = ?1 \
+         AND principal_arn = ?2 ORDER BY created_ms, access_key_id"
+    ))?;
+    let rows = stmt.query_map([account_id, principal_arn], access_key_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Sets an access key's status.
+pub(super) fn set_access_key_status(conn: &Connection, id: &str, status: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1")?
+        .execute([id, status])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes an access key.
+pub(super) fn delete_access_key(conn: &Connection, id: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("DELETE FROM access_keys WHERE access_key_id = ?1")?
+        .execute([id])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Records a use of an access key.
+pub(super) fn touch_access_key(
+    conn: &Connection,
+    id: &str,
+    used: &AccessKeyUse,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE access_keys SET last_used_ms = ?2, last_used_service = ?3, \
+         last_used_region = ?4 WHERE access_key_id = ?1",
+    )?
+    .execute(params![id, used.ms, used.service, used.region])?;
+    Ok(())
+}
+
+/// True if recording `used` would change the stored last use (a different minute,
+/// service or region), so repeated calls cost no write.
+pub(super) fn access_key_use_is_stale(
+    conn: &Connection,
+    id: &str,
+    used: &AccessKeyUse,
+) -> StoreResult<bool> {
+    let row: Option<(Option<i64>, Option<String>, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT last_used_ms, last_used_service, last_used_region FROM access_keys \
+             WHERE access_key_id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(match row {
+        None => false,
+        Some((ms, service, region)) => {
+            ms != Some(used.ms)
+                || service.as_deref() != Some(used.service.as_str())
+                || region.as_deref() != Some(used.region.as_str())
+        }
+    })
 }
 
 /// `SELECT` of a KMS key joined with its material, oldest generation first.

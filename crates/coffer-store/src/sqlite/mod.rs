@@ -8,6 +8,7 @@
 //! Durability: `journal_mode=WAL`, `synchronous=FULL` — an acknowledged commit survives a
 //! process kill and a power loss.
 
+mod iam;
 mod keys;
 mod pool;
 mod schema;
@@ -22,8 +23,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use self::pool::ReadPool;
 use crate::{
-    AccessKeyRecord, AccountRecord, Change, KmsKeyRecord, Lookup, Store, StoreError, StoreResult,
-    VersionSelector,
+    AccessKeyRecord, AccessKeyUse, AccountRecord, Change, IamWrite, KmsKeyRecord, Lookup, Store,
+    StoreError, StoreResult, VersionSelector,
 };
 
 /// Default number of read-only connections for a file database.
@@ -321,6 +322,73 @@ impl Store for SqliteStore {
     async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>> {
         let id = access_key_id.to_owned();
         self.read(move |conn| keys::get_access_key(conn, &id)).await
+    }
+
+    async fn list_access_keys(
+        &self,
+        account_id: &str,
+        principal_arn: &str,
+    ) -> StoreResult<Vec<AccessKeyRecord>> {
+        let (a, p) = (account_id.to_owned(), principal_arn.to_owned());
+        self.read(move |conn| keys::list_access_keys(conn, &a, &p))
+            .await
+    }
+
+    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()> {
+        let (id, status) = (access_key_id.to_owned(), status.to_owned());
+        self.write(move |conn| keys::set_access_key_status(conn, &id, &status))
+            .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()> {
+        let id = access_key_id.to_owned();
+        self.write(move |conn| keys::delete_access_key(conn, &id))
+            .await
+    }
+
+    async fn touch_access_key(&self, access_key_id: &str, used: &AccessKeyUse) -> StoreResult<()> {
+        // As with touch_accessed: a read first, so repeated uses cost no write.
+        let (id, u) = (access_key_id.to_owned(), used.clone());
+        let stale = self
+            .read(move |conn| keys::access_key_use_is_stale(conn, &id, &u))
+            .await?;
+        if !stale {
+            return Ok(());
+        }
+        let (id, u) = (access_key_id.to_owned(), used.clone());
+        self.write(move |conn| keys::touch_access_key(conn, &id, &u))
+            .await
+    }
+
+    async fn iam_revision(&self, account_id: &str) -> StoreResult<u64> {
+        let a = account_id.to_owned();
+        self.read(move |conn| iam::revision(conn, &a)).await
+    }
+
+    async fn iam_get(
+        &self,
+        account_id: &str,
+        kind: &str,
+        name_key: &str,
+    ) -> StoreResult<Option<String>> {
+        let (a, k, n) = (account_id.to_owned(), kind.to_owned(), name_key.to_owned());
+        self.read(move |conn| iam::get(conn, &a, &k, &n)).await
+    }
+
+    async fn iam_list(&self, account_id: &str, kind: &str) -> StoreResult<Vec<String>> {
+        let (a, k) = (account_id.to_owned(), kind.to_owned());
+        self.read(move |conn| iam::list(conn, &a, &k)).await
+    }
+
+    async fn iam_commit(
+        &self,
+        account_id: &str,
+        expected: u64,
+        writes: Vec<IamWrite>,
+    ) -> StoreResult<u64> {
+        let a = account_id.to_owned();
+        self.write(move |conn| iam::commit(conn, &a, expected, &writes))
+            .await
     }
 
     async fn insert_kms_key_if_absent(&self, key: &KmsKeyRecord) -> StoreResult<KmsKeyRecord> {

@@ -102,6 +102,24 @@ CREATE TABLE secret_versions (
     PRIMARY KEY (secret_arn, version_id)
 );
 "#,
+    // v2: IAM entities, access-key last use.
+    r#"
+ALTER TABLE access_keys ADD COLUMN last_used_ms INTEGER;
+ALTER TABLE access_keys ADD COLUMN last_used_service TEXT;
+ALTER TABLE access_keys ADD COLUMN last_used_region TEXT;
+CREATE INDEX access_keys_by_principal ON access_keys (account_id, principal_arn, created_ms);
+CREATE TABLE iam_entities (
+    account_id TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    PRIMARY KEY (account_id, kind, name_key)
+);
+CREATE TABLE iam_revisions (
+    account_id TEXT PRIMARY KEY NOT NULL,
+    revision   INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build creates and understands.
