@@ -549,7 +549,7 @@ async fn unknown_and_unimplemented_operations() {
     let r = s
         .call(
             &root,
-            "secretsmanager.GetResourcePolicy",
+            "secretsmanager.CancelRotateSecret",
             &json!({"SecretId": name}),
         )
         .await;

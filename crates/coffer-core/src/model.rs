@@ -80,7 +80,32 @@ impl SecretRecord {
     pub fn is_deleted(&self) -> bool {
         self.deleted_ms.is_some()
     }
+
+    /// The resource-based policy attached with PutResourcePolicy, if any.
+    pub fn resource_policy(&self) -> Option<&str> {
+        self.extra.get(RESOURCE_POLICY_FIELD)?.as_str()
+    }
+
+    /// Attaches (`Some`) or removes (`None`) the resource-based policy.
+    pub fn set_resource_policy(&mut self, policy: Option<String>) {
+        if !self.extra.is_object() {
+            self.extra = serde_json::Value::Object(serde_json::Map::new());
+        }
+        if let Some(map) = self.extra.as_object_mut() {
+            match policy {
+                Some(p) => {
+                    map.insert(RESOURCE_POLICY_FIELD.to_owned(), p.into());
+                }
+                None => {
+                    map.remove(RESOURCE_POLICY_FIELD);
+                }
+            }
+        }
+    }
 }
+
+/// Key in [`SecretRecord::extra`] holding the resource policy text.
+const RESOURCE_POLICY_FIELD: &str = "resource_policy";
 
 /// A version's metadata (no ciphertext).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -44,6 +44,12 @@ pub enum ErrorCode {
     RequestEntityTooLargeException,
     /// 400: operation exists but this server does not implement it yet.
     NotImplemented,
+    /// 400: a resource policy is not valid JSON or not a valid policy.
+    MalformedPolicyDocumentException,
+    /// 400: BlockPublicPolicy refused a policy that grants broad access.
+    PublicPolicyException,
+    /// 400: temporary credentials past their expiry.
+    ExpiredTokenException,
 }
 
 impl ErrorCode {
@@ -70,6 +76,9 @@ impl ErrorCode {
             Self::ServiceUnavailableException => "ServiceUnavailableException",
             Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
             Self::NotImplemented => "NotImplemented",
+            Self::MalformedPolicyDocumentException => "MalformedPolicyDocumentException",
+            Self::PublicPolicyException => "PublicPolicyException",
+            Self::ExpiredTokenException => "ExpiredTokenException",
         }
     }
 
@@ -99,6 +108,9 @@ impl ErrorCode {
         Self::ServiceUnavailableException,
         Self::RequestEntityTooLargeException,
         Self::NotImplemented,
+        Self::MalformedPolicyDocumentException,
+        Self::PublicPolicyException,
+        Self::ExpiredTokenException,
     ];
 
     /// The HTTP status AWS uses for this code.

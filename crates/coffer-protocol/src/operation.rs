@@ -33,7 +33,7 @@ operations! {
     /// Creates a secret.
     CreateSecret => true,
     /// Removes a secret's resource policy.
-    DeleteResourcePolicy => false,
+    DeleteResourcePolicy => true,
     /// Schedules (or forces) deletion of a secret.
     DeleteSecret => true,
     /// Describes a secret's metadata.
@@ -41,7 +41,7 @@ operations! {
     /// Generates a random password.
     GetRandomPassword => true,
     /// Reads a secret's resource policy.
-    GetResourcePolicy => false,
+    GetResourcePolicy => true,
     /// Reads a secret value.
     GetSecretValue => true,
     /// Lists a secret's versions.
@@ -49,7 +49,7 @@ operations! {
     /// Lists secrets.
     ListSecrets => true,
     /// Attaches a resource policy.
-    PutResourcePolicy => false,
+    PutResourcePolicy => true,
     /// Stores a new secret value.
     PutSecretValue => true,
     /// Stops replication to regions.
@@ -71,7 +71,7 @@ operations! {
     /// Moves a staging label between versions.
     UpdateSecretVersionStage => true,
     /// Validates a resource policy.
-    ValidateResourcePolicy => false,
+    ValidateResourcePolicy => true,
 }
 
 impl Operation {

@@ -524,3 +524,60 @@ mod tests {
         );
     }
 }
+
+/// PutResourcePolicy input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutResourcePolicyInput {
+    /// Name or ARN.
+    pub secret_id: Option<String>,
+    /// The policy JSON.
+    pub resource_policy: Option<String>,
+    /// Refuse policies that grant broad access (default true in AWS's CLI docs; false if
+    /// absent on the wire).
+    pub block_public_policy: Option<bool>,
+}
+
+/// GetResourcePolicy output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetResourcePolicyOutput {
+    /// ARN.
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// The policy JSON, if one is attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
+}
+
+/// ValidateResourcePolicy input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidateResourcePolicyInput {
+    /// Optional secret the policy is meant for.
+    pub secret_id: Option<String>,
+    /// The policy JSON.
+    pub resource_policy: Option<String>,
+}
+
+/// One finding of ValidateResourcePolicy.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidationErrorsEntry {
+    /// Name of the check.
+    pub check_name: String,
+    /// What is wrong.
+    pub error_message: String,
+}
+
+/// ValidateResourcePolicy output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ValidateResourcePolicyOutput {
+    /// True when no error-level finding was made.
+    pub policy_validation_passed: bool,
+    /// The findings.
+    pub validation_errors: Vec<ValidationErrorsEntry>,
+}

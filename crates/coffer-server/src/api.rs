@@ -22,6 +22,9 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
     let request_id = state.request_ids.next_id();
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
+    if crate::query::is_query(&parts) {
+        return crate::query::handle(&state, parts, body, request_id).await;
+    }
     let target = parts
         .headers
         .get("x-amz-target")
@@ -30,8 +33,9 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
         .to_owned();
     let result = async {
         let body = read_body(body, state.config.max_body_bytes).await?;
-        let caller = authenticate(&state, &parts, &body).await?;
-        dispatch(&state, &caller, &target, &body).await
+        let who = authenticate(&state, &parts, &body, &[coffer_protocol::SIGNING_NAME]).await?;
+        let caller = caller_of(&who, &parts);
+        dispatch(&state, &who, &caller, &target, &body).await
     }
     .await;
     let status = match &result {
@@ -82,7 +86,8 @@ fn respond(
     resp
 }
 
-async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
+/// Reads a request body up to `max` bytes.
+pub async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
     http_body_util::Limited::new(body, max)
         .collect()
         .await
@@ -95,10 +100,25 @@ async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
         })
 }
 
-async fn authenticate(
+/// The service-layer caller for an authenticated request.
+pub fn caller_of(who: &Authenticated, parts: &http::request::Parts) -> Caller {
+    let peer = parts.extensions.get::<crate::state::Peer>();
+    Caller {
+        account_id: who.account_id.clone(),
+        region: who.region.clone(),
+        identity: who.identity.clone(),
+        access_key_id: who.access_key_id.clone(),
+        source_ip: peer.map(|p| p.ip.to_string()),
+        secure_transport: peer.is_some_and(|p| p.tls),
+    }
+}
+
+/// Verifies the request's SigV4 signature for one of `services`.
+pub async fn authenticate(
     state: &AppState,
     parts: &http::request::Parts,
     body: &[u8],
+    services: &[&'static str],
 ) -> Result<Authenticated, ApiError> {
     let mut headers: Vec<(&str, &[u8])> = parts
         .headers
@@ -120,7 +140,7 @@ async fn authenticate(
         headers: &headers,
         body,
     };
-    auth::authenticate(state, &req).await
+    auth::authenticate(state, &req, services).await
 }
 
 fn decode<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
@@ -153,6 +173,7 @@ fn encode<T: Serialize>(out: &T) -> Result<Bytes, ApiError> {
 async fn dispatch(
     state: &AppState,
     who: &Authenticated,
+    caller: &Caller,
     target: &str,
     body: &[u8],
 ) -> Result<Bytes, ApiError> {
@@ -171,14 +192,8 @@ async fn dispatch(
     if !op.implemented() {
         return Err(not_available(op));
     }
-    let caller = Caller {
-        account_id: who.account_id.clone(),
-        region: who.region.clone(),
-        principal_arn: who.principal_arn.clone(),
-        access_key_id: who.access_key_id.clone(),
-    };
     let svc = &state.service;
-    let c = &caller;
+    let c = caller;
     match op {
         Operation::CreateSecret => encode(&svc.create_secret(c, decode(body)?).await?),
         Operation::GetSecretValue => encode(&svc.get_secret_value(c, decode(body)?).await?),
@@ -205,7 +220,24 @@ async fn dispatch(
             svc.untag_resource(c, decode(body)?).await?;
             Ok(Bytes::from_static(b"{}"))
         }
-        Operation::GetRandomPassword => encode(&coffer_service::random_password(decode(body)?)?),
+        Operation::GetRandomPassword => {
+            svc.authorize(
+                c,
+                &coffer_service::Access::sm("GetRandomPassword"),
+                "*",
+                None,
+            )
+            .await?;
+            encode(&coffer_service::random_password(decode(body)?)?)
+        }
+        Operation::PutResourcePolicy => encode(&svc.put_resource_policy(c, decode(body)?).await?),
+        Operation::GetResourcePolicy => encode(&svc.get_resource_policy(c, decode(body)?).await?),
+        Operation::DeleteResourcePolicy => {
+            encode(&svc.delete_resource_policy(c, decode(body)?).await?)
+        }
+        Operation::ValidateResourcePolicy => {
+            encode(&svc.validate_resource_policy(c, decode(body)?).await?)
+        }
         other => Err(not_available(other)),
     }
 }

@@ -4,7 +4,9 @@
 
 use crate::AppState;
 use coffer_protocol::{ApiError, ErrorCode};
+use coffer_service::Identity;
 use coffer_service::accounts::ResolvedKey;
+use coffer_service::sts::TokenError;
 use coffer_sigv4::{Parsed, Policy, Request, SigningKey};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,19 +22,24 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct Authenticated {
     /// Account of the key.
     pub account_id: String,
-    /// Principal ARN.
-    pub principal_arn: String,
+    /// The caller's identity.
+    pub identity: Arc<Identity>,
     /// Access key id.
     pub access_key_id: String,
     /// Region of the credential scope.
     pub region: String,
-    /// Admin account.
+    /// Signing name of the credential scope (`secretsmanager`, `iam`, `sts`).
+    pub service: &'static str,
+    /// Admin account (long-term root keys of the admin account only).
     pub admin: bool,
 }
 
 struct CachedKey {
     key: ResolvedKey,
+    identity: Arc<Identity>,
     fetched: Instant,
+    /// The service's key epoch when fetched: a deactivated or deleted key invalidates.
+    epoch: u64,
 }
 
 /// Caches of resolved access keys and derived signing keys.
@@ -79,17 +86,21 @@ async fn resolve(state: &AppState, akid: &str) -> Result<Arc<CachedKey>, ApiErro
         .unwrap_or_else(|p| p.into_inner())
         .get(akid)
         && c.fetched.elapsed() < KEY_TTL
+        && c.epoch == state.service.key_epoch()
     {
         return Ok(c.clone());
     }
+    let epoch = state.service.key_epoch();
     let key = state
         .service
         .resolve_access_key(akid)
         .await?
         .ok_or_else(unrecognized)?;
     let entry = Arc::new(CachedKey {
+        identity: Arc::new(key.identity.clone()),
         key,
         fetched: Instant::now(),
+        epoch,
     });
     let mut map = state.auth.keys.write().unwrap_or_else(|p| p.into_inner());
     if map.len() >= MAX_ENTRIES {
@@ -100,6 +111,15 @@ async fn resolve(state: &AppState, akid: &str) -> Result<Arc<CachedKey>, ApiErro
 }
 
 fn signing_key(state: &AppState, parsed: &Parsed, secret: &str) -> SigningKey {
+    if parsed.access_key_id.starts_with("ASIA") {
+        // Temporary keys are many and short-lived: derive, don't cache.
+        return coffer_sigv4::derive_signing_key(
+            secret,
+            &parsed.date,
+            &parsed.region,
+            &parsed.service,
+        );
+    }
     let k = (
         parsed.access_key_id.clone(),
         parsed.date.clone(),
@@ -128,8 +148,20 @@ fn signing_key(state: &AppState, parsed: &Parsed, secret: &str) -> SigningKey {
     derived
 }
 
-/// Verifies the request's signature and returns the caller.
-pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authenticated, ApiError> {
+/// The signing names this server answers to.
+pub fn known_service(name: &str) -> Option<&'static str> {
+    [coffer_protocol::SIGNING_NAME, "iam", "sts"]
+        .into_iter()
+        .find(|s| *s == name)
+}
+
+/// Verifies the request's signature and returns the caller. `services` are the signing
+/// names acceptable for the endpoint the request addressed.
+pub async fn authenticate(
+    state: &AppState,
+    req: &Request<'_>,
+    services: &[&'static str],
+) -> Result<Authenticated, ApiError> {
     // A sealed server can verify nothing: say so before judging the signature.
     if !state.service.keyring().is_unsealed() {
         return Err(state
@@ -155,24 +187,69 @@ pub async fn authenticate(state: &AppState, req: &Request<'_>) -> Result<Authent
             "Presigned (query string) authentication is disabled on this server.",
         ));
     }
-    if parsed.session_token.is_some() {
-        // No temporary credentials are issued yet, so no session token can be valid.
-        return Err(unrecognized());
-    }
-    let cached = resolve(state, &parsed.access_key_id).await?;
-    let key = signing_key(state, &parsed, &cached.key.secret);
+    let service = services
+        .iter()
+        .copied()
+        .find(|s| *s == parsed.service)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidSignatureException,
+                format!(
+                    "Credential should be scoped to correct service: '{}'.",
+                    services.first().copied().unwrap_or_default()
+                ),
+            )
+        })?;
+    let (key, identity, account_id, admin) = match &parsed.session_token {
+        Some(token) => {
+            let claims = state
+                .service
+                .open_session(&parsed.access_key_id, token)
+                .map_err(|e| match e {
+                    TokenError::Expired => ApiError::new(
+                        ErrorCode::ExpiredTokenException,
+                        "The security token included in the request is expired",
+                    ),
+                    TokenError::Invalid => unrecognized(),
+                })?;
+            let identity = state.service.session_identity(&claims).await?;
+            let key = signing_key(state, &parsed, claims.secret_access_key.expose());
+            (key, Arc::new(identity), claims.account_id.clone(), false)
+        }
+        None => {
+            if parsed.access_key_id.starts_with("ASIA") {
+                // Temporary keys are valid only with their session token.
+                return Err(unrecognized());
+            }
+            let cached = resolve(state, &parsed.access_key_id).await?;
+            let key = signing_key(state, &parsed, &cached.key.secret);
+            let admin = cached.key.admin && cached.identity.is_root();
+            (
+                key,
+                Arc::clone(&cached.identity),
+                cached.key.account_id.clone(),
+                admin,
+            )
+        }
+    };
     let policy = Policy {
         now_ms: state.service.now_ms(),
         max_skew_ms: state.config.max_skew_secs * 1000,
-        service: coffer_protocol::SIGNING_NAME,
+        service,
         allow_presigned: state.config.allow_presigned,
     };
     coffer_sigv4::verify(req, &parsed, &key, &policy).map_err(sig_error)?;
+    if parsed.session_token.is_none() {
+        let svc = state.service.clone();
+        let (akid, region) = (parsed.access_key_id.clone(), parsed.region.clone());
+        tokio::spawn(async move { svc.note_key_use(&akid, service, &region).await });
+    }
     Ok(Authenticated {
-        account_id: cached.key.account_id.clone(),
-        principal_arn: cached.key.principal_arn.clone(),
+        account_id,
+        identity,
         access_key_id: parsed.access_key_id.clone(),
         region: parsed.region.clone(),
-        admin: cached.key.admin,
+        service,
+        admin,
     })
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 mod jobs;
 pub mod listen;
+pub mod query;
 mod state;
 pub mod sys;
 

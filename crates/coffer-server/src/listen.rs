@@ -108,7 +108,17 @@ pub async fn serve(state: AppState, bound: Bound) -> anyhow::Result<()> {
             _ = &mut signal => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(app.clone());
+        let conn_info = crate::state::Peer {
+            ip: peer.ip(),
+            tls: tls.is_some(),
+        };
+        let svc = TowerToHyperService::new(tower::util::MapRequest::new(
+            app.clone(),
+            move |mut req: http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(conn_info);
+                req
+            },
+        ));
         match &tls {
             Some(acceptor) => {
                 let acceptor = acceptor.clone();

@@ -76,3 +76,12 @@ mod tests {
         }
     }
 }
+
+/// The connection a request arrived on (`aws:SourceIp`, `aws:SecureTransport`).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// Client address.
+    pub ip: std::net::IpAddr,
+    /// True over TLS.
+    pub tls: bool,
+}

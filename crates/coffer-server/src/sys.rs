@@ -131,14 +131,14 @@ pub async fn admin(
             ErrorCode::AccessDeniedException,
             format!(
                 "User: {} is not authorized to perform: coffer:{op}",
-                who.principal_arn
+                who.identity.principal.arn
             ),
         ));
     }
     match op {
         "CreateAccount" => {
             let c = state.service.create_account(false).await?;
-            tracing::warn!(account = %c.account_id, by = %who.principal_arn, "account created");
+            tracing::warn!(account = %c.account_id, by = %who.identity.principal.arn, "account created");
             let v = json!({
                 "AccountId": c.account_id,
                 "AccessKeyId": c.access_key_id,
@@ -151,7 +151,7 @@ pub async fn admin(
         "Seal" => {
             state.seal.seal();
             state.auth.clear();
-            tracing::warn!(by = %who.principal_arn, "coffer sealed by operator");
+            tracing::warn!(by = %who.identity.principal.arn, "coffer sealed by operator");
             Ok(Bytes::from_static(b"{}"))
         }
         _ => Err(ApiError::new(

@@ -39,6 +39,8 @@ pub struct ResolvedKey {
     pub admin: bool,
     /// The secret access key.
     pub secret: Zeroizing<String>,
+    /// Who the key belongs to.
+    pub identity: crate::Identity,
 }
 
 impl std::fmt::Debug for ResolvedKey {
@@ -71,6 +73,16 @@ impl Service {
 
     /// Creates an access key for the account's root principal.
     pub async fn create_access_key(&self, account_id: &str) -> ApiResult<NewCredentials> {
+        let root = format!("arn:aws:iam::{account_id}:root");
+        self.create_access_key_for(account_id, &root).await
+    }
+
+    /// Creates an access key for a principal (the root or an IAM user) of an account.
+    pub async fn create_access_key_for(
+        &self,
+        account_id: &str,
+        principal_arn: &str,
+    ) -> ApiResult<NewCredentials> {
         let akid = format!("AKIA{}", coffer_crypto::random_string(AKID_ALPHABET, 16));
         let secret = Zeroizing::new(coffer_crypto::random_string(SECRET_ALPHABET, 40));
         let wrapped = self
@@ -79,7 +91,7 @@ impl Service {
         let rec = AccessKeyRecord {
             access_key_id: akid.clone(),
             account_id: account_id.to_owned(),
-            principal_arn: format!("arn:aws:iam::{account_id}:root"),
+            principal_arn: principal_arn.to_owned(),
             wrapped_secret: wrapped,
             status: "Active".to_owned(),
             created_ms: self.now_ms(),
@@ -125,11 +137,25 @@ impl Service {
         )?;
         let secret =
             Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::internal())?);
+        let identity = if rec.principal_arn == format!("arn:aws:iam::{}:root", rec.account_id) {
+            crate::Identity::root(&rec.account_id)
+        } else {
+            let name = rec.principal_arn.rsplit('/').next().unwrap_or_default();
+            let user: Option<coffer_iam::model::User> = self
+                .iam_doc(&rec.account_id, crate::authz::load::USER, name)
+                .await?;
+            // A key whose user is gone authenticates nobody.
+            let Some(user) = user.filter(|u| u.arn == rec.principal_arn) else {
+                return Ok(None);
+            };
+            crate::Identity::user(&rec.account_id, &user.arn, &user.name, &user.user_id)
+        };
         Ok(Some(ResolvedKey {
             account_id: rec.account_id,
             principal_arn: rec.principal_arn,
             admin: account.admin,
             secret,
+            identity,
         }))
     }
 }

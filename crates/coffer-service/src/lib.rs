@@ -6,18 +6,23 @@
 //! operation returns the protocol's output shape or an [`ApiError`].
 
 pub mod accounts;
+pub mod authz;
 mod convert;
+pub mod iam;
 pub mod keyring;
 mod ops;
 mod paging;
 mod resolve;
 pub mod seal;
+pub mod sts;
 
 use coffer_core::Clock;
 use coffer_protocol::ApiError;
 use coffer_store::Store;
 use std::sync::Arc;
 
+pub use authz::identity::{Entity, Identity, SessionFacts};
+pub use authz::{Access, AuthzCache};
 pub use keyring::Keyring;
 pub use ops::password::random_password;
 pub use seal::{SealManager, SealStatus};
@@ -29,10 +34,33 @@ pub struct Caller {
     pub account_id: String,
     /// Region from the request's credential scope.
     pub region: String,
-    /// ARN of the principal (account root for now).
-    pub principal_arn: String,
+    /// Who is calling.
+    pub identity: Arc<Identity>,
     /// Access key used.
     pub access_key_id: String,
+    /// The client's IP address (`aws:SourceIp`).
+    pub source_ip: Option<String>,
+    /// True when the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+}
+
+impl Caller {
+    /// The account root of `account_id` calling in `region` (tests and tools).
+    pub fn root(account_id: &str, region: &str, access_key_id: &str) -> Caller {
+        Caller {
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            identity: Arc::new(Identity::root(account_id)),
+            access_key_id: access_key_id.to_owned(),
+            source_ip: None,
+            secure_transport: false,
+        }
+    }
+
+    /// The principal's ARN.
+    pub fn principal_arn(&self) -> &str {
+        &self.identity.principal.arn
+    }
 }
 
 /// Result of a service call.
@@ -47,6 +75,15 @@ pub struct Service {
     /// Writers of one secret queue here (sharded by ARN) instead of racing each other into
     /// optimistic-concurrency retries; retries remain for writers on other nodes.
     write_locks: Arc<[tokio::sync::Mutex<()>]>,
+    /// Compiled-policy caches.
+    authz: Arc<AuthzCache>,
+    /// Bumped whenever an access key is deactivated or deleted, so authentication caches
+    /// drop what they hold.
+    key_epoch: Arc<std::sync::atomic::AtomicU64>,
+    /// Last recorded use (minute) per "key|service|region", to skip redundant writes.
+    key_use: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
+    /// OIDC issuers trusted by AssumeRoleWithWebIdentity.
+    oidc: Arc<std::sync::RwLock<Vec<coffer_iam::oidc::IssuerConfig>>>,
 }
 
 /// Number of write-lock shards.
@@ -63,6 +100,10 @@ impl Service {
             keyring,
             clock,
             write_locks,
+            authz: Arc::default(),
+            key_epoch: Arc::default(),
+            key_use: Arc::default(),
+            oidc: Arc::default(),
         }
     }
 
@@ -78,6 +119,14 @@ impl Service {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+    /// The policy caches (the server clears an account's entries after IAM changes).
+    pub fn authz_cache(&self) -> &Arc<AuthzCache> {
+        &self.authz
+    }
+    /// Changes whenever an access key is deactivated or deleted on this node.
+    pub fn key_epoch(&self) -> u64 {
+        self.key_epoch.load(std::sync::atomic::Ordering::Acquire)
     }
     /// The keyring.
     pub fn keyring(&self) -> &Arc<Keyring> {

@@ -17,12 +17,7 @@ async fn service(store: Arc<dyn Store>) -> (Service, ManualClock, Caller) {
     keyring.set_root(coffer_crypto::SymmetricKey::generate());
     let svc = Service::new(store, keyring, Arc::new(clock.clone()));
     let creds = svc.create_account(true).await.unwrap();
-    let caller = Caller {
-        account_id: creds.account_id.clone(),
-        region: "us-east-1".into(),
-        principal_arn: format!("arn:aws:iam::{}:root", creds.account_id),
-        access_key_id: creds.access_key_id.clone(),
-    };
+    let caller = Caller::root(&creds.account_id, "us-east-1", &creds.access_key_id);
     (svc, clock, caller)
 }
 

@@ -1,7 +1,7 @@
 //! CreateSecret.
 
 use super::{Value, same_value, take_value, token_or_new};
-use crate::{ApiResult, Caller, Service};
+use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{AWSCURRENT, SecretArn, SecretRecord, SecretState, Tag, validate};
 use coffer_protocol::shapes::{CreateSecretInput, CreateSecretOutput};
 use coffer_protocol::{ApiError, ErrorCode};
@@ -54,6 +54,13 @@ impl Service {
             .check_kms_key_id(caller, input.kms_key_id.as_deref())
             .await?;
 
+        let arn = SecretArn::new_for(&caller.region, &caller.account_id, &name).render();
+        let access = Access::sm("CreateSecret")
+            .key("secretsmanager:Name", name.clone())
+            .opt("secretsmanager:Description", input.description.clone())
+            .opt("secretsmanager:KmsKeyId", input.kms_key_id.clone())
+            .request_tags(tags.iter().map(|t| (t.key.as_str(), t.value.as_str())));
+        self.authorize(caller, &access, &arn, None).await?;
         let lookup = Lookup::Name {
             account_id: caller.account_id.clone(),
             region: caller.region.clone(),
@@ -69,7 +76,6 @@ impl Service {
         }
 
         let now = self.now_ms();
-        let arn = SecretArn::new_for(&caller.region, &caller.account_id, &name).render();
         let secret = SecretRecord {
             arn: arn.clone(),
             account_id: caller.account_id.clone(),

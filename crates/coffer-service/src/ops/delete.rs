@@ -2,7 +2,7 @@
 
 use super::bumped;
 use super::meta::update_meta;
-use crate::{ApiResult, Caller, Service};
+use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{clock::DAY_MS, validate};
 use coffer_protocol::ApiError;
 use coffer_protocol::shapes::{
@@ -31,7 +31,16 @@ impl Service {
             .unwrap_or(DEFAULT_RECOVERY_DAYS);
         validate::recovery_window_days(days).map_err(crate::convert::core)?;
         let now = self.now_ms();
-        self.mutate(caller, "DeleteSecret", input.secret_id.as_deref(), |state| {
+        let access = Access::sm("DeleteSecret")
+            .opt(
+                "secretsmanager:RecoveryWindowInDays",
+                input.recovery_window_in_days.map(|d| d.to_string()),
+            )
+            .key(
+                "secretsmanager:ForceDeleteWithoutRecovery",
+                force.to_string(),
+            );
+        self.mutate(caller, &access, input.secret_id.as_deref(), |state| {
             let s = &state.secret;
             if force {
                 return Ok((
@@ -66,7 +75,7 @@ impl Service {
         let now = self.now_ms();
         self.mutate(
             caller,
-            "RestoreSecret",
+            &Access::sm("RestoreSecret"),
             input.secret_id.as_deref(),
             |state| {
                 let out = SecretRefOutput {

@@ -2,9 +2,10 @@
 
 use super::bumped;
 use super::create::tags_from;
+use crate::authz::context_tag_pairs as tag_pairs;
 use crate::paging::{self, Cursor, num_key};
 use crate::resolve::deleted_error;
-use crate::{ApiResult, Caller, Service};
+use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{SecretState, filter, validate};
 use coffer_protocol::ApiError;
 use coffer_protocol::shapes::{
@@ -141,7 +142,11 @@ impl Service {
         input: SecretIdInput,
     ) -> ApiResult<DescribeSecretOutput> {
         let state = self
-            .resolve(caller, "DescribeSecret", input.secret_id.as_deref())
+            .resolve(
+                caller,
+                &Access::sm("DescribeSecret"),
+                input.secret_id.as_deref(),
+            )
             .await?;
         Ok(describe(&state, false))
     }
@@ -179,6 +184,8 @@ impl Service {
                 )));
             }
         };
+        self.authorize(caller, &Access::sm("ListSecrets"), "*", None)
+            .await?;
         let filters = input
             .filters
             .unwrap_or_default()
@@ -214,7 +221,11 @@ impl Service {
         let max = input.max_results.unwrap_or(MAX_PAGE);
         validate::max_results(max, MAX_PAGE).map_err(crate::convert::core)?;
         let state = self
-            .resolve(caller, "ListSecretVersionIds", input.secret_id.as_deref())
+            .resolve(
+                caller,
+                &Access::sm("ListSecretVersionIds"),
+                input.secret_id.as_deref(),
+            )
             .await?;
         let include = input.include_deprecated.unwrap_or(false);
         let mut versions: Vec<_> = state
@@ -268,7 +279,8 @@ impl Service {
         }
         validate::tags(&tags).map_err(crate::convert::core)?;
         let now = self.now_ms();
-        self.mutate(caller, "TagResource", input.secret_id.as_deref(), |state| {
+        let access = Access::sm("TagResource").request_tags(tag_pairs(&tags));
+        self.mutate(caller, &access, input.secret_id.as_deref(), |state| {
             if state.secret.is_deleted() {
                 return Err(deleted_error());
             }
@@ -299,7 +311,7 @@ impl Service {
         let now = self.now_ms();
         self.mutate(
             caller,
-            "UntagResource",
+            &Access::sm("UntagResource").tag_keys(&keys),
             input.secret_id.as_deref(),
             |state| {
                 if state.secret.is_deleted() {

@@ -5,11 +5,12 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod meta;
 pub mod password;
+pub(crate) mod policy;
 pub(crate) mod read;
 pub(crate) mod write;
 
 use crate::keyring::DEFAULT_KEY_ALIAS;
-use crate::{ApiResult, Caller, Service};
+use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{SecretRecord, SecretState, ValueKind, VersionRecord, validate};
 use coffer_crypto::ValueContext;
 use coffer_protocol::ApiError;
@@ -222,22 +223,22 @@ impl Service {
     pub(crate) async fn mutate<R>(
         &self,
         caller: &Caller,
-        action: &str,
+        access: &Access,
         secret_id: Option<&str>,
         mut plan: impl FnMut(&SecretState) -> ApiResult<(Option<Change>, R)>,
     ) -> ApiResult<R> {
-        let arn = self.resolve(caller, action, secret_id).await?.secret.arn;
+        let arn = self.resolve(caller, access, secret_id).await?.secret.arn;
         let _guard = self.write_lock(&arn).await;
         for attempt in 0..MAX_RETRIES {
             backoff(attempt).await;
-            let state = self.resolve(caller, action, secret_id).await?;
+            let state = self.resolve(caller, access, secret_id).await?;
             let (change, out) = plan(&state)?;
             let Some(change) = change else { return Ok(out) };
             if self.commit_or_retry(change).await? {
                 return Ok(out);
             }
         }
-        Err(gave_up(action))
+        Err(gave_up(access.op()))
     }
 }
 

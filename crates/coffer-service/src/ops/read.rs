@@ -2,7 +2,7 @@
 
 use super::meta::PageQuery;
 use crate::resolve::{deleted_error, lookups};
-use crate::{ApiResult, Caller, Service};
+use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{AWSCURRENT, SealedValue, SecretState, ValueKind, clock::day_start, validate};
 use coffer_protocol::shapes::{
     ApiErrorEntry, BatchGetSecretValueInput, BatchGetSecretValueOutput, GetSecretValueInput,
@@ -28,18 +28,24 @@ impl Service {
             (Some(id), _) => VersionSelector::Id(id.to_owned()),
             (None, s) => VersionSelector::Stage(s.unwrap_or(AWSCURRENT).to_owned()),
         };
+        let access = Access::sm("GetSecretValue")
+            .opt("secretsmanager:VersionId", vid)
+            .opt("secretsmanager:VersionStage", stage);
+        let target = lookups(caller, &access, input.secret_id.as_deref())?;
         // One store round trip for metadata and value on the hot path.
-        for l in lookups(caller, "GetSecretValue", input.secret_id.as_deref())? {
+        for l in &target.lookups {
             if let Some((state, sealed)) = self
                 .store
-                .load_with_value(&l, &select)
+                .load_with_value(l, &select)
                 .await
                 .map_err(crate::convert::store)?
             {
+                self.authorize_secret(caller, &access, &target.id, &state)
+                    .await?;
                 return self.read_value_with(&state, vid, stage, sealed).await;
             }
         }
-        Err(ApiError::secret_not_found())
+        Err(self.not_found(caller, &access, &target).await)
     }
 
     /// Picks a version (by id and/or label, default AWSCURRENT), decrypts it and records the access.
@@ -141,6 +147,8 @@ impl Service {
         caller: &Caller,
         input: BatchGetSecretValueInput,
     ) -> ApiResult<BatchGetSecretValueOutput> {
+        self.authorize(caller, &Access::sm("BatchGetSecretValue"), "*", None)
+            .await?;
         match (input.secret_id_list, input.filters) {
             (Some(_), Some(_)) => Err(ApiError::param(
                 "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
@@ -165,7 +173,8 @@ impl Service {
                     next_token: None,
                 };
                 for id in ids {
-                    let r = match self.resolve(caller, "GetSecretValue", Some(&id)).await {
+                    let get = Access::sm("GetSecretValue");
+                    let r = match self.resolve(caller, &get, Some(&id)).await {
                         Ok(state) => self.read_value(&state, None, None).await,
                         Err(e) => Err(e),
                     };
@@ -196,8 +205,12 @@ impl Service {
                     errors: Vec::new(),
                     next_token,
                 };
+                let get = Access::sm("GetSecretValue");
                 for s in &page {
-                    let r = self.read_value(s, None, None).await;
+                    let r = match self.authorize_secret(caller, &get, &s.secret.arn, s).await {
+                        Ok(()) => self.read_value(s, None, None).await,
+                        Err(e) => Err(e),
+                    };
                     collect(&mut out, s.secret.arn.clone(), r)?;
                 }
                 Ok(out)

@@ -2,7 +2,7 @@
 
 use super::{Value, bumped, same_value, take_value, token_or_new};
 use crate::resolve::deleted_error;
-use crate::{ApiResult, Caller, Service};
+use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{AWSCURRENT, SecretState, labels, validate};
 use coffer_protocol::shapes::{
     PutSecretValueInput, SecretRefOutput, SecretVersionOutput, UpdateSecretInput,
@@ -86,7 +86,8 @@ impl Service {
         };
         let token = token_or_new(input.client_request_token)?;
         let id = input.secret_id.as_deref();
-        let state = self.resolve(caller, "PutSecretValue", id).await?;
+        let access = Access::sm("PutSecretValue");
+        let state = self.resolve(caller, &access, id).await?;
         if state.secret.is_deleted() {
             return Err(deleted_error());
         }
@@ -96,7 +97,7 @@ impl Service {
         let _guard = self.write_lock(&state.secret.arn).await;
         for attempt in 0..super::MAX_RETRIES {
             super::backoff(attempt).await;
-            let state = self.resolve(caller, "PutSecretValue", id).await?;
+            let state = self.resolve(caller, &access, id).await?;
             if state.secret.is_deleted() {
                 return Err(deleted_error());
             }
@@ -148,7 +149,10 @@ impl Service {
             .check_kms_key_id(caller, input.kms_key_id.as_deref())
             .await?;
         let id = input.secret_id.as_deref();
-        let first = self.resolve(caller, "UpdateSecret", id).await?;
+        let access = Access::sm("UpdateSecret")
+            .opt("secretsmanager:Description", input.description.clone())
+            .opt("secretsmanager:KmsKeyId", input.kms_key_id.clone());
+        let first = self.resolve(caller, &access, id).await?;
         if first.secret.is_deleted() {
             return Err(deleted_error());
         }
@@ -162,7 +166,7 @@ impl Service {
         let _guard = self.write_lock(&first.secret.arn).await;
         for attempt in 0..super::MAX_RETRIES {
             super::backoff(attempt).await;
-            let state = self.resolve(caller, "UpdateSecret", id).await?;
+            let state = self.resolve(caller, &access, id).await?;
             if state.secret.is_deleted() {
                 return Err(deleted_error());
             }
@@ -228,7 +232,8 @@ impl Service {
         let now = self.now_ms();
         self.mutate(
             caller,
-            "UpdateSecretVersionStage",
+            &Access::sm("UpdateSecretVersionStage")
+                .key("secretsmanager:VersionStage", label.clone()),
             input.secret_id.as_deref(),
             |state| {
                 if state.secret.is_deleted() {

@@ -1,0 +1,133 @@
+//! `POST /` with a form-encoded body (or `GET /?Action=…`): the IAM and STS APIs in the AWS
+//! Query protocol, routed by the signing name of the credential scope. XML in and out.
+
+use axum::body::Body;
+use axum::response::Response;
+use coffer_iam::IamError;
+use coffer_iam::wire::{QueryRequest, Service as Wire};
+use coffer_protocol::{ApiError, ErrorCode};
+use http::{HeaderValue, StatusCode};
+
+use crate::AppState;
+use crate::api::{authenticate, caller_of, read_body};
+
+/// True when the request is for the Query protocol: no `X-Amz-Target`, and a form body or
+/// an `Action` in the URL.
+pub fn is_query(parts: &http::request::Parts) -> bool {
+    if parts.headers.contains_key("x-amz-target") {
+        return false;
+    }
+    let form = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    form || parts
+        .uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")))
+}
+
+/// Handles one IAM or STS request.
+pub async fn handle(
+    state: &AppState,
+    parts: http::request::Parts,
+    body: Body,
+    request_id: String,
+) -> Response {
+    let (wire, result) = run(state, &parts, body, &request_id).await;
+    match result {
+        Ok(xml) => respond(StatusCode::OK, &request_id, xml),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            if status.is_server_error() {
+                tracing::warn!(%request_id, code = e.code(), "query request failed");
+            }
+            respond(status, &request_id, e.to_xml(wire, &request_id))
+        }
+    }
+}
+
+async fn run(
+    state: &AppState,
+    parts: &http::request::Parts,
+    body: Body,
+    request_id: &str,
+) -> (Wire, Result<String, IamError>) {
+    let body = match read_body(body, state.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return (Wire::Iam, Err(from_api(e))),
+    };
+    let req = match QueryRequest::parse(&body, parts.uri.query()) {
+        Ok(r) => r,
+        Err(e) => return (Wire::Iam, Err(IamError::from(e))),
+    };
+    // AssumeRoleWithWebIdentity is unsigned: the web identity token is the credential.
+    let unsigned = !parts.headers.contains_key(http::header::AUTHORIZATION)
+        && !parts
+            .uri
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-Signature="));
+    if unsigned && req.action() == Some("AssumeRoleWithWebIdentity") {
+        if !state.service.keyring().is_unsealed() {
+            return (
+                Wire::Sts,
+                Err(IamError::ServiceFailure("Coffer is sealed.".into())),
+            );
+        }
+        return (
+            Wire::Sts,
+            state.service.sts_call(None, &req, request_id).await,
+        );
+    }
+    let who = match authenticate(state, parts, &body, &["iam", "sts"]).await {
+        Ok(w) => w,
+        Err(e) => return (Wire::Iam, Err(from_api(e))),
+    };
+    let caller = caller_of(&who, parts);
+    if who.service == "sts" {
+        (
+            Wire::Sts,
+            state
+                .service
+                .sts_call(Some(&caller), &req, request_id)
+                .await,
+        )
+    } else {
+        (
+            Wire::Iam,
+            state.service.iam_call(&caller, &req, request_id).await,
+        )
+    }
+}
+
+/// Authentication failures in the Query protocol's codes.
+fn from_api(e: ApiError) -> IamError {
+    match e.code {
+        ErrorCode::UnrecognizedClientException => IamError::InvalidClientTokenId(e.message),
+        ErrorCode::ExpiredTokenException => IamError::ExpiredToken(e.message),
+        ErrorCode::ServiceUnavailableException | ErrorCode::InternalServiceError => {
+            IamError::ServiceFailure(e.message)
+        }
+        ErrorCode::RequestEntityTooLargeException => IamError::ValidationError(e.message),
+        ErrorCode::MissingAuthenticationTokenException => {
+            IamError::MissingAuthenticationToken(e.message)
+        }
+        ErrorCode::AccessDeniedException => IamError::AccessDenied(e.message),
+        _ => IamError::SignatureDoesNotMatch(e.message),
+    }
+}
+
+fn respond(status: StatusCode, request_id: &str, xml: String) -> Response {
+    let mut resp = Response::new(Body::from(xml));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml"),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
