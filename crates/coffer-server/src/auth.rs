@@ -46,7 +46,8 @@ struct CachedKey {
 #[derive(Default)]
 pub struct AuthCache {
     keys: RwLock<HashMap<String, Arc<CachedKey>>>,
-    signing: RwLock<HashMap<(String, String, String), SigningKey>>,
+    /// (access key, date, region, service) → signing key.
+    signing: RwLock<HashMap<(String, String, String, String), SigningKey>>,
 }
 
 impl std::fmt::Debug for AuthCache {
@@ -124,6 +125,7 @@ fn signing_key(state: &AppState, parsed: &Parsed, secret: &str) -> SigningKey {
         parsed.access_key_id.clone(),
         parsed.date.clone(),
         parsed.region.clone(),
+        parsed.service.clone(),
     );
     if let Some(s) = state
         .auth
