@@ -16,13 +16,16 @@ pub(crate) const REVISION_CHECK: Duration = Duration::from_secs(1);
 /// Bound on each map (cleared wholesale when exceeded).
 const MAX_ENTRIES: usize = 10_000;
 
+/// Cached policies of one entity: the IAM revision they were built at, and the policies.
+type PrincipalEntry = (u64, Arc<PrincipalPolicies>);
+
 /// Compiled-policy caches. Shared by clones of a `Service`.
 #[derive(Default)]
 pub struct AuthzCache {
     /// account → (IAM revision, when it was read).
     revisions: RwLock<HashMap<String, (u64, Instant)>>,
     /// (account, entity) → (revision the entry was built at, policies).
-    principals: RwLock<HashMap<(String, Entity), (u64, Arc<PrincipalPolicies>)>>,
+    principals: RwLock<HashMap<(String, Entity), PrincipalEntry>>,
     /// resource-policy text → compiled policy.
     resource: RwLock<HashMap<String, Arc<Policy>>>,
 }

@@ -71,7 +71,7 @@ impl Service {
                 w.list(
                     "Users",
                     users.iter().filter(|u| is_member(u, &group.name)),
-                    |w, u| xml::user(w, u),
+                    xml::user,
                 );
                 xml::not_truncated(&mut w);
                 Ok(w.finish(rid))
@@ -81,7 +81,7 @@ impl Service {
                     .await?;
                 let groups: Vec<Group> = self.iam_all(account, GROUP).await?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
-                w.list("Groups", &groups, |w, g| xml::group(w, g));
+                w.list("Groups", &groups, xml::group);
                 xml::not_truncated(&mut w);
                 Ok(w.finish(rid))
             }
@@ -95,7 +95,7 @@ impl Service {
                     }
                 }
                 let mut w = XmlWriter::new(Wire::Iam, action);
-                w.list("Groups", &groups, |w, g| xml::group(w, g));
+                w.list("Groups", &groups, xml::group);
                 xml::not_truncated(&mut w);
                 Ok(w.finish(rid))
             }

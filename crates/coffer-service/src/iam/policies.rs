@@ -126,7 +126,7 @@ impl Service {
                     "Policies",
                     all.iter()
                         .filter(|p| !only_attached || p.attachment_count > 0),
-                    |w, p| xml::policy(w, p),
+                    xml::policy,
                 );
                 xml::not_truncated(&mut w);
                 Ok(w.finish(rid))

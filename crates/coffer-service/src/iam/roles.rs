@@ -122,7 +122,7 @@ impl Service {
                 w.list(
                     "Roles",
                     roles.iter().filter(|r| r.path.starts_with(prefix)),
-                    |w, r| xml::role(w, r),
+                    xml::role,
                 );
                 xml::not_truncated(&mut w);
                 Ok(w.finish(rid))

@@ -123,7 +123,7 @@ impl Service {
                 w.list(
                     "Users",
                     users.iter().filter(|u| u.path.starts_with(prefix)),
-                    |w, u| xml::user(w, u),
+                    xml::user,
                 );
                 xml::not_truncated(&mut w);
                 Ok(w.finish(rid))
