@@ -4,6 +4,7 @@ keys, permissions boundaries, SimulatePrincipalPolicy, and their effect on Secre
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -333,3 +334,34 @@ def test_aws_cli_iam_and_sts(aws, scratch):
     ident = until(lambda: run("sts", "get-caller-identity", env=env))
     assert ident["Arn"] == user["Arn"] and ident["Account"] == scratch.account_id
     assert run("sts", "get-caller-identity", env=aws.env)["Arn"] == f"arn:aws:iam::{scratch.account_id}:root"
+
+
+def test_coffer_iam_explain(scratch, coffer):
+    """`coffer iam explain` names the deciding statement and the failing condition."""
+    from iam_helpers import run_coffer
+
+    p = f"pt{uid()}"
+    doc = policy(
+        allow("secretsmanager:GetSecretValue", scratch.secret_arn_pattern(f"{p}/*"), Sid="ReadMine",
+              Condition={"StringEquals": {"aws:SourceIp": "10.1.2.3"}}),
+        deny("secretsmanager:GetSecretValue", scratch.secret_arn_pattern(f"{p}/locked-*"), Sid="Locked"),
+    )
+    u = scratch.user("explain", inline=doc, key=False)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=coffer.access_key_id,
+               AWS_SECRET_ACCESS_KEY=coffer.secret_access_key, AWS_DEFAULT_REGION=coffer.region)
+    base = ["iam", "explain", "--endpoint", coffer.endpoint, "--principal", u.arn,
+            "--action", "secretsmanager:GetSecretValue"]
+
+    ok = run_coffer(*base, "--resource", scratch.secret_arn_pattern(f"{p}/db-AbCdEf"),
+                    "--context", "aws:SourceIp=10.1.2.3", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "Allow" in ok.stdout and "ReadMine" in ok.stdout
+
+    wrong_ip = run_coffer(*base, "--resource", scratch.secret_arn_pattern(f"{p}/db-AbCdEf"),
+                          "--context", "aws:SourceIp=192.0.2.1", env=env)
+    assert wrong_ip.returncode == 0, wrong_ip.stderr
+    assert "ImplicitDeny" in wrong_ip.stdout and "aws:SourceIp" in wrong_ip.stdout
+
+    locked = run_coffer(*base, "--resource", scratch.secret_arn_pattern(f"{p}/locked-1-AbCdEf"),
+                        "--context", "aws:SourceIp=10.1.2.3", env=env)
+    assert "ExplicitDeny" in locked.stdout and "Locked" in locked.stdout

@@ -1,6 +1,7 @@
 //! `coffer`: the server and its operator tools in one binary.
 
 mod client;
+mod iam;
 mod operator;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     /// Manage accounts (needs an admin account's access key).
     #[command(subcommand)]
     Account(operator::AccountCommand),
+    /// IAM helpers (`explain`: which statement decides a request and why).
+    #[command(subcommand)]
+    Iam(iam::IamCommand),
 }
 
 /// Options of `coffer serve`.
@@ -108,5 +112,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Operator(c) => rt.block_on(operator::run_operator(c)),
         Command::Account(c) => rt.block_on(operator::run_account(c)),
+        Command::Iam(c) => rt.block_on(iam::run(c)),
     }
 }

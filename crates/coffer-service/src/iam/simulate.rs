@@ -157,8 +157,13 @@ impl Service {
                         PolicyKind::Session => "IAM Policy",
                         PolicyKind::Resource => "Resource Policy",
                     };
-                    w.text("SourcePolicyId", &s.policy_id)
-                        .text("SourcePolicyType", kind);
+                    // AWS names inline policies by name and managed ones by ARN.
+                    let id = if s.policy_id.starts_with("arn:") {
+                        s.policy_id.as_str()
+                    } else {
+                        s.policy_id.rsplit('/').next().unwrap_or_default()
+                    };
+                    w.text("SourcePolicyId", id).text("SourcePolicyType", kind);
                 });
                 w.string_list("MissingContextValues", &ex.missing_context_values);
                 w.text("CofferExplanation", &ex.to_string());
