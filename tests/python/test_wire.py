@@ -178,7 +178,7 @@ def test_wire_unimplemented_operations(sm, name):
     try:
         for fn, kw in (
             (sm.rotate_secret, {"SecretId": name}),
-            (sm.get_resource_policy, {"SecretId": name}),
+            (sm.replicate_secret_to_regions, {"SecretId": name, "AddReplicaRegions": [{"Region": "eu-west-1"}]}),
             (sm.cancel_rotate_secret, {"SecretId": name}),
         ):
             with pytest.raises(ClientError) as info:

@@ -67,6 +67,14 @@ struct ServeArgs {
     /// Seconds between purges of secrets whose recovery window has ended.
     #[arg(long, env = "COFFER_PURGE_INTERVAL_SECS", default_value_t = 60)]
     purge_interval_secs: u64,
+    /// OIDC issuer trusted by AssumeRoleWithWebIdentity, as `ISSUER|JWKS_FILE[|AUD,AUD…]`
+    /// (repeatable), e.g. `https://token.actions.githubusercontent.com|/etc/coffer/gh.jwks|sts.amazonaws.com`.
+    #[arg(
+        long = "oidc-issuer",
+        env = "COFFER_OIDC_ISSUERS",
+        value_delimiter = ';'
+    )]
+    oidc_issuers: Vec<String>,
     /// Log format.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -106,6 +114,7 @@ fn main() -> anyhow::Result<()> {
                 max_skew_secs: a.max_skew_secs,
                 allow_presigned: !a.no_presigned,
                 purge_interval_secs: a.purge_interval_secs,
+                oidc_issuers: a.oidc_issuers,
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))

@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub purge_interval_secs: u64,
     /// Largest request body accepted (bytes).
     pub max_body_bytes: usize,
+    /// OIDC issuers trusted by AssumeRoleWithWebIdentity: `ISSUER|JWKS_FILE[|AUD,AUD…]`.
+    pub oidc_issuers: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +49,7 @@ impl Default for ServerConfig {
             allow_presigned: true,
             purge_interval_secs: 60,
             max_body_bytes: 256 * 1024,
+            oidc_issuers: Vec::new(),
         }
     }
 }
@@ -92,4 +95,36 @@ pub fn valid_region(r: &str) -> bool {
         && r.contains('-')
         && !r.starts_with('-')
         && !r.ends_with('-')
+}
+
+/// Parses `ISSUER|JWKS_FILE[|AUD,AUD…]` specs and reads their key sets.
+pub fn load_oidc_issuers(specs: &[String]) -> anyhow::Result<Vec<coffer_iam::oidc::IssuerConfig>> {
+    use anyhow::Context;
+    specs
+        .iter()
+        .map(|spec| {
+            let mut parts = spec.splitn(3, '|');
+            let issuer = parts.next().unwrap_or_default().to_owned();
+            let path = parts.next().with_context(|| {
+                format!("--oidc-issuer {spec:?}: want ISSUER|JWKS_FILE[|AUD,…]")
+            })?;
+            let audiences = parts
+                .next()
+                .map(|a| {
+                    a.split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let bytes = std::fs::read(path).with_context(|| format!("reading JWKS {path}"))?;
+            let jwks = coffer_iam::oidc::Jwks::parse(&bytes)
+                .map_err(|e| anyhow::anyhow!("JWKS {path}: {e}"))?;
+            Ok(coffer_iam::oidc::IssuerConfig {
+                issuer,
+                audiences,
+                jwks,
+            })
+        })
+        .collect()
 }

@@ -33,6 +33,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let service = Service::new(Arc::new(store), Arc::new(Keyring::new()), clock);
+    service.set_oidc_issuers(config::load_oidc_issuers(&config.oidc_issuers)?);
     let seal = Arc::new(SealManager::new(service.clone()));
 
     if config.dev {
