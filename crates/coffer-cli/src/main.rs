@@ -75,6 +75,9 @@ struct ServeArgs {
         value_delimiter = ';'
     )]
     oidc_issuers: Vec<String>,
+    /// Testing aid: run the server's clock this many seconds ahead (or behind).
+    #[arg(long, env = "COFFER_TEST_CLOCK_OFFSET_SECS", default_value_t = 0, hide = true)]
+    test_clock_offset_secs: i64,
     /// Log format.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -115,6 +118,7 @@ fn main() -> anyhow::Result<()> {
                 allow_presigned: !a.no_presigned,
                 purge_interval_secs: a.purge_interval_secs,
                 oidc_issuers: a.oidc_issuers,
+                clock_offset_secs: a.test_clock_offset_secs,
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))

@@ -47,6 +47,20 @@ impl Clock for ManualClock {
     }
 }
 
+/// The real clock shifted by a fixed offset: lets an end-to-end test run a server process
+/// "in the future" (credential expiry, recovery windows) against real clients.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OffsetClock {
+    /// Added to the system time (ms; may be negative).
+    pub offset_ms: i64,
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> i64 {
+        SystemClock.now_ms().saturating_add(self.offset_ms)
+    }
+}
+
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 86_400_000;
 

@@ -13,7 +13,7 @@ pub mod password;
 pub mod validate;
 
 pub use arn::SecretArn;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use error::CoreError;
 pub use model::{SealedValue, SecretRecord, SecretState, Tag, ValueKind, VersionRecord};
 

@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// OIDC issuers trusted by AssumeRoleWithWebIdentity: `ISSUER|JWKS_FILE[|AUD,AUD…]`.
     pub oidc_issuers: Vec<String>,
+    /// Testing aid: shift the server's clock by this many seconds.
+    pub clock_offset_secs: i64,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +52,7 @@ impl Default for ServerConfig {
             purge_interval_secs: 60,
             max_body_bytes: 256 * 1024,
             oidc_issuers: Vec::new(),
+            clock_offset_secs: 0,
         }
     }
 }

@@ -17,7 +17,7 @@ pub use config::ServerConfig;
 pub use state::AppState;
 
 use anyhow::Context;
-use coffer_core::{Clock, SystemClock};
+use coffer_core::{Clock, OffsetClock, SystemClock};
 use coffer_service::{Keyring, SealManager, Service};
 use coffer_store::sqlite::SqliteStore;
 use std::sync::Arc;
@@ -31,7 +31,17 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let db = config.data_dir.join("coffer.db");
     let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = if config.clock_offset_secs == 0 {
+        Arc::new(SystemClock)
+    } else {
+        tracing::warn!(
+            offset_secs = config.clock_offset_secs,
+            "server clock shifted (testing aid)"
+        );
+        Arc::new(OffsetClock {
+            offset_ms: config.clock_offset_secs.saturating_mul(1000),
+        })
+    };
     let service = Service::new(Arc::new(store), Arc::new(Keyring::new()), clock);
     service.set_oidc_issuers(config::load_oidc_issuers(&config.oidc_issuers)?);
     let seal = Arc::new(SealManager::new(service.clone()));
