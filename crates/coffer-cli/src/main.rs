@@ -76,7 +76,12 @@ struct ServeArgs {
     )]
     oidc_issuers: Vec<String>,
     /// Testing aid: run the server's clock this many seconds ahead (or behind).
-    #[arg(long, env = "COFFER_TEST_CLOCK_OFFSET_SECS", default_value_t = 0, hide = true)]
+    #[arg(
+        long,
+        env = "COFFER_TEST_CLOCK_OFFSET_SECS",
+        default_value_t = 0,
+        hide = true
+    )]
     test_clock_offset_secs: i64,
     /// Log format.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]

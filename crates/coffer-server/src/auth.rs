@@ -241,7 +241,11 @@ pub async fn authenticate(
         allow_presigned: state.config.allow_presigned,
     };
     coffer_sigv4::verify(req, &parsed, &key, &policy).map_err(sig_error)?;
-    if parsed.session_token.is_none() {
+    if parsed.session_token.is_none()
+        && state
+            .service
+            .key_use_is_new(&parsed.access_key_id, service, &parsed.region)
+    {
         let svc = state.service.clone();
         let (akid, region) = (parsed.access_key_id.clone(), parsed.region.clone());
         tokio::spawn(async move { svc.note_key_use(&akid, service, &region).await });

@@ -80,11 +80,14 @@ pub struct Service {
     /// Bumped whenever an access key is deactivated or deleted, so authentication caches
     /// drop what they hold.
     key_epoch: Arc<std::sync::atomic::AtomicU64>,
-    /// Last recorded use (minute) per "key|service|region", to skip redundant writes.
-    key_use: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
+    /// Last recorded use (minute) per (key, service, region), to skip redundant writes.
+    key_use: Arc<std::sync::Mutex<KeyUses>>,
     /// OIDC issuers trusted by AssumeRoleWithWebIdentity.
     oidc: Arc<std::sync::RwLock<Vec<coffer_iam::oidc::IssuerConfig>>>,
 }
+
+/// Last recorded use (minute) of access keys, by (key id, service, region).
+type KeyUses = std::collections::HashMap<(String, String, String), i64>;
 
 /// Number of write-lock shards.
 const WRITE_SHARDS: usize = 64;

@@ -141,26 +141,39 @@ impl Service {
         }
     }
 
-    /// Records that a key was used (at most one write per key per minute, service, region).
+    /// True when a use of `access_key_id` for `service` in `region` in this minute has not
+    /// been recorded yet (cheap, in memory); the caller then calls [`Service::note_key_use`].
+    pub fn key_use_is_new(&self, access_key_id: &str, service: &str, region: &str) -> bool {
+        let minute = self.now_ms() / 60_000 * 60_000;
+        let seen = self.key_use.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&(
+            access_key_id.to_owned(),
+            service.to_owned(),
+            region.to_owned(),
+        )) != Some(&minute)
+    }
+
+    /// Records that a key was used (kept to the minute; one write per key, service, region
+    /// and minute at most).
     pub async fn note_key_use(&self, access_key_id: &str, service: &str, region: &str) {
-        if access_key_id.starts_with("ASIA") {
-            return;
-        }
         let used = coffer_store::AccessKeyUse {
             ms: self.now_ms() / 60_000 * 60_000,
             service: service.to_owned(),
             region: region.to_owned(),
         };
-        let mark = format!("{access_key_id}|{service}|{region}");
         {
             let mut seen = self.key_use.lock().unwrap_or_else(|p| p.into_inner());
-            if seen.get(&mark) == Some(&used.ms) {
-                return;
-            }
             if seen.len() >= 10_000 {
                 seen.clear();
             }
-            seen.insert(mark, used.ms);
+            seen.insert(
+                (
+                    access_key_id.to_owned(),
+                    service.to_owned(),
+                    region.to_owned(),
+                ),
+                used.ms,
+            );
         }
         if let Err(e) = self.store.touch_access_key(access_key_id, &used).await {
             tracing::warn!(error = %e, "could not record access key use");
