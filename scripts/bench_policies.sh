@@ -32,7 +32,7 @@ for p in range(10):
             stmts.append({"Sid": "BenchAccess", "Effect": "Allow", "Action": "secretsmanager:*",
                           "Resource": "arn:aws:secretsmanager:*:${aws:PrincipalAccount}:secret:coffer-bench/*",
                           "Condition": {"StringEquals": {"aws:PrincipalTag/team": "bench"},
-                                        "Bool": {"aws:MultiFactorAuthPresent": "false"}}})
+                                        "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}})
         else:
             stmts.append({"Sid": f"P{p}S{s}", "Effect": "Allow",
                           "Action": [f"secretsmanager:Get{s}*", "secretsmanager:Describe*"],

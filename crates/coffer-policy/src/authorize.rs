@@ -192,7 +192,9 @@ fn eval_set(
     let mut out = SetEval::default();
     for (pi, p) in policies.iter().enumerate() {
         let stmts = p.policy.statements();
-        p.policy.index.for_each(action_lower, |si| {
+        let candidates = p.policy.index.candidates(stmts, action_lower);
+        candidates.iter().for_each(|&si| {
+            let si = si as usize;
             let st = &stmts[si];
             match st.effect() {
                 Effect::Deny => {

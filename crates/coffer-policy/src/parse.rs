@@ -94,10 +94,34 @@ impl Statement {
 
 /// Statement indices by action: statements whose `Action` lists only exact names are
 /// indexed by those names (lowercase); all others are `generic`. Both lists are sorted.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// `memo` remembers, per action seen, which statements' `Action`/`NotAction` element
+/// covers it (actions carry no variables, so the answer never depends on the request):
+/// a compiled policy cached across requests then tests wildcards once per action.
+#[derive(Debug, Default)]
 pub(crate) struct ActionIndex {
     exact: HashMap<Box<str>, Vec<u32>>,
     generic: Vec<u32>,
+    memo: std::sync::RwLock<HashMap<Box<str>, std::sync::Arc<[u32]>>>,
+}
+
+/// Most distinct actions remembered per policy (action names may come from callers, e.g.
+/// SimulatePrincipalPolicy; beyond this, candidates are computed without memoizing).
+const MAX_MEMO_ACTIONS: usize = 256;
+
+impl Clone for ActionIndex {
+    fn clone(&self) -> Self {
+        ActionIndex {
+            exact: self.exact.clone(),
+            generic: self.generic.clone(),
+            memo: Default::default(),
+        }
+    }
+}
+
+impl PartialEq for ActionIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.exact == other.exact && self.generic == other.generic
+    }
 }
 
 impl ActionIndex {
@@ -123,6 +147,40 @@ impl ActionIndex {
             }
         }
         ix
+    }
+
+    /// Indices, in order, of the statements whose action element covers `action_lower`.
+    pub(crate) fn candidates(
+        &self,
+        statements: &[Statement],
+        action_lower: &str,
+    ) -> std::sync::Arc<[u32]> {
+        let memo = self.memo.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = memo.get(action_lower) {
+            return std::sync::Arc::clone(c);
+        }
+        let full = memo.len() >= MAX_MEMO_ACTIONS;
+        drop(memo);
+        let mut out = Vec::new();
+        self.for_each(action_lower, |i| {
+            let st = &statements[i];
+            let any = st
+                .action
+                .patterns
+                .iter()
+                .any(|p| p.matches_plain(action_lower));
+            if any != st.action.negated {
+                out.push(i as u32);
+            }
+        });
+        let out: std::sync::Arc<[u32]> = out.into();
+        if !full {
+            self.memo
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(action_lower.into(), std::sync::Arc::clone(&out));
+        }
+        out
     }
 
     /// Call `f` with the index of every statement that may match `action_lower`, in order.

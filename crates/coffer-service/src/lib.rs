@@ -86,8 +86,8 @@ pub struct Service {
     oidc: Arc<std::sync::RwLock<Vec<coffer_iam::oidc::IssuerConfig>>>,
 }
 
-/// Last recorded use (minute) of access keys, by (key id, service, region).
-type KeyUses = std::collections::HashMap<(String, String, String), i64>;
+/// Last recorded uses of access keys: key id → (service, region, minute).
+type KeyUses = std::collections::HashMap<String, Vec<(String, String, i64)>>;
 
 /// Number of write-lock shards.
 const WRITE_SHARDS: usize = 64;

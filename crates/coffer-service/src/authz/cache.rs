@@ -24,8 +24,9 @@ type PrincipalEntry = (u64, Arc<PrincipalPolicies>);
 pub struct AuthzCache {
     /// account → (IAM revision, when it was read).
     revisions: RwLock<HashMap<String, (u64, Instant)>>,
-    /// (account, entity) → (revision the entry was built at, policies).
-    principals: RwLock<HashMap<(String, Entity), PrincipalEntry>>,
+    /// account → entity → (revision the entry was built at, policies). Nested so a
+    /// lookup borrows its keys instead of allocating.
+    principals: RwLock<HashMap<String, HashMap<Entity, PrincipalEntry>>>,
     /// resource-policy text → compiled policy.
     resource: RwLock<HashMap<String, Arc<Policy>>>,
 }
@@ -70,7 +71,8 @@ impl AuthzCache {
         revision: u64,
     ) -> Option<Arc<PrincipalPolicies>> {
         read(&self.principals)
-            .get(&(account.to_owned(), entity.clone()))
+            .get(account)?
+            .get(entity)
             .filter(|(rev, _)| *rev == revision)
             .map(|(_, p)| Arc::clone(p))
     }
@@ -87,7 +89,9 @@ impl AuthzCache {
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert((account.to_owned(), entity), (revision, policies));
+        map.entry(account.to_owned())
+            .or_default()
+            .insert(entity, (revision, policies));
     }
 
     /// Forgets an account's revision (after an IAM write on this node), so the next

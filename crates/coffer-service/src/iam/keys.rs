@@ -146,11 +146,10 @@ impl Service {
     pub fn key_use_is_new(&self, access_key_id: &str, service: &str, region: &str) -> bool {
         let minute = self.now_ms() / 60_000 * 60_000;
         let seen = self.key_use.lock().unwrap_or_else(|p| p.into_inner());
-        seen.get(&(
-            access_key_id.to_owned(),
-            service.to_owned(),
-            region.to_owned(),
-        )) != Some(&minute)
+        !seen.get(access_key_id).is_some_and(|uses| {
+            uses.iter()
+                .any(|(s, r, m)| s == service && r == region && *m == minute)
+        })
     }
 
     /// Records that a key was used (kept to the minute; one write per key, service, region
@@ -166,14 +165,10 @@ impl Service {
             if seen.len() >= 10_000 {
                 seen.clear();
             }
-            seen.insert(
-                (
-                    access_key_id.to_owned(),
-                    service.to_owned(),
-                    region.to_owned(),
-                ),
-                used.ms,
-            );
+            let uses = seen.entry(access_key_id.to_owned()).or_default();
+            uses.retain(|(s, r, _)| !(s == service && r == region));
+            uses.truncate(15);
+            uses.push((service.to_owned(), region.to_owned(), used.ms));
         }
         if let Err(e) = self.store.touch_access_key(access_key_id, &used).await {
             tracing::warn!(error = %e, "could not record access key use");
