@@ -348,3 +348,89 @@ fn context_keys_are_case_insensitive() {
         "anonymous has no principal keys"
     );
 }
+
+/// A compiled policy reused across requests (as the server caches them) decides exactly as
+/// a freshly parsed one, whatever order actions arrive in (the per-action memo).
+#[test]
+fn reused_policy_decides_like_a_fresh_one() {
+    let doc = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["secretsmanager:Get*","secretsmanager:Describe*"],"Resource":"*"},
+        {"Effect":"Deny","NotAction":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:locked-*"},
+        {"Effect":"Allow","Action":"secretsmanager:putsecretvalue","Resource":"*"}]}"#;
+    let shared = Policy::parse(doc).unwrap();
+    let principal = Principal {
+        arn: "arn:aws:iam::111122223333:user/u".into(),
+        account: "111122223333".into(),
+        kind: PrincipalKind::User,
+        role_arn: None,
+    };
+    let actions = [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "SecretsManager:PutSecretValue",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:describesecret",
+    ];
+    for round in 0..3 {
+        for action in actions {
+            for res in [
+                "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf",
+                "arn:aws:secretsmanager:us-east-1:111122223333:secret:locked-1-AbCdEf",
+            ] {
+                let ctx = RequestContext::new(action, res, principal.clone());
+                let fresh = Policy::parse(doc).unwrap();
+                let decide = |p: &Policy| {
+                    let ids = [PolicyRef { id: "p", policy: p }];
+                    authorize(&AuthzRequest {
+                        ctx: &ctx,
+                        identity: &ids,
+                        boundary: None,
+                        session: None,
+                        resource_policy: None,
+                        resource_account: "111122223333",
+                    })
+                    .decision
+                };
+                assert_eq!(
+                    decide(&shared),
+                    decide(&fresh),
+                    "round {round}: {action} on {res}"
+                );
+            }
+        }
+    }
+    let ctx = |a: &str, r: &str| RequestContext::new(a, r, principal.clone());
+    let ids = [PolicyRef {
+        id: "p",
+        policy: &shared,
+    }];
+    let d = |c: &RequestContext| {
+        authorize(&AuthzRequest {
+            ctx: c,
+            identity: &ids,
+            boundary: None,
+            session: None,
+            resource_policy: None,
+            resource_account: "111122223333",
+        })
+        .decision
+    };
+    let locked = "arn:aws:secretsmanager:us-east-1:111122223333:secret:locked-1-AbCdEf";
+    assert_eq!(
+        d(&ctx("secretsmanager:GetSecretValue", locked)),
+        Decision::Allow
+    );
+    assert_eq!(
+        d(&ctx("secretsmanager:DescribeSecret", locked)),
+        Decision::ExplicitDeny
+    );
+    assert_eq!(
+        d(&ctx("SECRETSMANAGER:PUTSECRETVALUE", "*")),
+        Decision::Allow
+    );
+    assert_eq!(
+        d(&ctx("secretsmanager:DeleteSecret", "*")),
+        Decision::ImplicitDeny
+    );
+}
