@@ -434,3 +434,24 @@ fn reused_policy_decides_like_a_fresh_one() {
         Decision::ImplicitDeny
     );
 }
+
+/// OIDC provider condition keys (`<provider host/path>:sub`) are valid keys; keys without a
+/// namespace are not.
+#[test]
+fn oidc_provider_condition_keys() {
+    let doc = |key: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{{"Federated":"x"}},"Condition":{{"StringEquals":{{"{key}":"v"}}}}}}}}"#
+        )
+    };
+    for ok in [
+        "token.actions.githubusercontent.com:sub",
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABC123:aud",
+        "accounts.google.com:aud",
+    ] {
+        Policy::parse(&doc(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    for bad in ["sub", ":sub", "provider:", "a b:sub"] {
+        assert!(Policy::parse(&doc(bad)).is_err(), "{bad}");
+    }
+}

@@ -289,7 +289,11 @@ pub(crate) fn parse_block(j: &J, vars: bool) -> Result<Vec<ConditionClause>, Pol
             let valid = key.split_once(':').is_some_and(|(ns, rest)| {
                 !ns.is_empty()
                     && !rest.is_empty()
-                    && ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    // Service prefixes (`aws`, `secretsmanager`) and OIDC provider keys
+                    // (`token.actions.githubusercontent.com`, `oidc.eks…/id/X`).
+                    && ns
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
             });
             if !valid {
                 return Err(PolicyError::InvalidConditionKey(key.clone()));
