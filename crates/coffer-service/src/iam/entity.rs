@@ -12,7 +12,7 @@ use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{IamResult, no_such, put_doc, wire_error, with_retry, xml};
+use super::{IamResult, no_such, put_doc, wire_error, xml};
 use crate::authz::load::{GROUP, POLICY, ROLE, USER};
 use crate::{Caller, Service};
 

@@ -6,7 +6,7 @@ use coffer_iam::model::{Group, User, group_arn, new_unique_id, validate_group_na
 use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 
 use super::users::req_path;
-use super::{IamResult, delete_doc, put_doc, wire_error, with_retry, xml};
+use super::{IamResult, delete_doc, put_doc, wire_error, xml};
 use crate::authz::load::{GROUP, USER};
 use crate::{Caller, Service};
 
@@ -39,21 +39,10 @@ impl Service {
                     inline_policies: Default::default(),
                     attached: Vec::new(),
                 };
-                with_retry!({
-                    let rev = self.iam_rev(account).await?;
-                    if self
-                        .iam_read::<Group>(account, GROUP, &name)
-                        .await?
-                        .is_some()
-                    {
-                        return Err(IamError::EntityAlreadyExists(format!(
-                            "Group with name {name} already exists."
-                        )));
-                    }
-                    self.iam_commit(account, rev, vec![put_doc(GROUP, &name, &group)])
-                        .await?
-                        .then_some(())
-                })?;
+                self.iam_create(account, GROUP, &name, &group, || {
+                    IamError::EntityAlreadyExists(format!("Group with name {name} already exists."))
+                })
+                .await?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
                 w.start("Group");
                 xml::group(&mut w, &group);

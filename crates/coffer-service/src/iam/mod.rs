@@ -5,6 +5,20 @@
 //! by the account's IAM revision (re-read and retried on conflict), and clears this node's
 //! compiled-policy cache for the account.
 
+/// Retries `body` on conflicts: `body` is `Some(v)` when done, `None` when it lost a race.
+macro_rules! with_retry {
+    ($body:expr) => {{
+        let mut out = None;
+        for _ in 0..$crate::iam::MAX_ATTEMPTS {
+            if let Some(v) = $body {
+                out = Some(v);
+                break;
+            }
+        }
+        out.ok_or_else($crate::iam::contention)
+    }};
+}
+
 mod entity;
 mod groups;
 mod keys;
@@ -194,6 +208,35 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Stores a new entity unless one of that kind and name exists (`exists` is then the
+    /// error), retrying on concurrent IAM changes.
+    pub(crate) async fn iam_create<T: serde::Serialize>(
+        &self,
+        account: &str,
+        kind: &str,
+        name: &str,
+        doc: &T,
+        exists: impl Fn() -> IamError,
+    ) -> IamResult<()> {
+        with_retry!({
+            let rev = self.iam_rev(account).await?;
+            let taken = self
+                .store
+                .iam_get(account, kind, &name_key(name))
+                .await
+                .map_err(store_error)?
+                .is_some();
+            if taken {
+                return Err(exists());
+            }
+            self.iam_commit(account, rev, vec![put_doc(kind, name, doc)])
+                .await?
+                .then_some(())
+        })
+    }
+}
+
 /// A write of one document.
 pub(crate) fn put_doc<T: serde::Serialize>(kind: &str, name: &str, doc: &T) -> IamWrite {
     IamWrite::Put {
@@ -222,18 +265,3 @@ pub(crate) fn contention() -> IamError {
 pub(crate) fn no_such(kind: &str, name: &str) -> IamError {
     IamError::NoSuchEntity(format!("The {kind} with name {name} cannot be found."))
 }
-
-/// Retries `body` on conflicts; `body` returns `Ok(None)` when it lost a race.
-macro_rules! with_retry {
-    ($body:expr) => {{
-        let mut out = None;
-        for _ in 0..$crate::iam::MAX_ATTEMPTS {
-            if let Some(v) = $body {
-                out = Some(v);
-                break;
-            }
-        }
-        out.ok_or_else($crate::iam::contention)
-    }};
-}
-pub(crate) use with_retry;

@@ -11,7 +11,7 @@ use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 
 use super::entity::check_identity_policy;
 use super::users::{req_path, req_tags};
-use super::{IamResult, delete_doc, put_doc, wire_error, with_retry, xml};
+use super::{IamResult, delete_doc, wire_error, xml};
 use crate::authz::load::POLICY;
 use crate::{Caller, Service};
 
@@ -56,21 +56,12 @@ impl Service {
                     is_aws_managed: false,
                     tags: req_tags(req)?,
                 };
-                with_retry!({
-                    let rev = self.iam_rev(account).await?;
-                    if self
-                        .iam_read::<ManagedPolicy>(account, POLICY, &name)
-                        .await?
-                        .is_some()
-                    {
-                        return Err(IamError::EntityAlreadyExists(format!(
-                            "A policy called {name} already exists. Duplicate names are not allowed."
-                        )));
-                    }
-                    self.iam_commit(account, rev, vec![put_doc(POLICY, &name, &policy)])
-                        .await?
-                        .then_some(())
-                })?;
+                self.iam_create(account, POLICY, &name, &policy, || {
+                    IamError::EntityAlreadyExists(format!(
+                        "A policy called {name} already exists. Duplicate names are not allowed."
+                    ))
+                })
+                .await?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
                 w.start("Policy");
                 xml::policy(&mut w, &policy);

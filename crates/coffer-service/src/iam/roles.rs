@@ -10,7 +10,7 @@ use coffer_iam::model::{
 use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 
 use super::users::{req_path, req_tags};
-use super::{IamResult, delete_doc, put_doc, wire_error, with_retry, xml};
+use super::{IamResult, delete_doc, put_doc, wire_error, xml};
 use crate::authz::load::ROLE;
 use crate::{Caller, Service};
 
@@ -91,17 +91,10 @@ impl Service {
                     attached: Vec::new(),
                     boundary,
                 };
-                with_retry!({
-                    let rev = self.iam_rev(account).await?;
-                    if self.iam_read::<Role>(account, ROLE, &name).await?.is_some() {
-                        return Err(IamError::EntityAlreadyExists(format!(
-                            "Role with name {name} already exists."
-                        )));
-                    }
-                    self.iam_commit(account, rev, vec![put_doc(ROLE, &name, &role)])
-                        .await?
-                        .then_some(())
-                })?;
+                self.iam_create(account, ROLE, &name, &role, || {
+                    IamError::EntityAlreadyExists(format!("Role with name {name} already exists."))
+                })
+                .await?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
                 one(&mut w, &role);
                 Ok(w.finish(rid))

@@ -7,7 +7,7 @@ use coffer_iam::model::{
 };
 use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 
-use super::{IamResult, delete_doc, put_doc, wire_error, with_retry, xml};
+use super::{IamResult, delete_doc, put_doc, wire_error, xml};
 use crate::authz::identity::Entity;
 use crate::authz::load::USER;
 use crate::{Caller, Service};
@@ -68,17 +68,10 @@ impl Service {
                     boundary,
                     groups: Vec::new(),
                 };
-                with_retry!({
-                    let rev = self.iam_rev(account).await?;
-                    if self.iam_read::<User>(account, USER, &name).await?.is_some() {
-                        return Err(IamError::EntityAlreadyExists(format!(
-                            "User with name {name} already exists."
-                        )));
-                    }
-                    self.iam_commit(account, rev, vec![put_doc(USER, &name, &user)])
-                        .await?
-                        .then_some(())
-                })?;
+                self.iam_create(account, USER, &name, &user, || {
+                    IamError::EntityAlreadyExists(format!("User with name {name} already exists."))
+                })
+                .await?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
                 w.start("User");
                 xml::user(&mut w, &user);
