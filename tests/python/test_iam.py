@@ -365,3 +365,31 @@ def test_coffer_iam_explain(scratch, coffer):
     locked = run_coffer(*base, "--resource", scratch.secret_arn_pattern(f"{p}/locked-1-AbCdEf"),
                         "--context", "aws:SourceIp=10.1.2.3", env=env)
     assert "ExplicitDeny" in locked.stdout and "Locked" in locked.stdout
+
+
+def test_list_paging_and_boundary_in_use(scratch):
+    """ListUsers/ListPolicies page with MaxItems/Marker (boto3's paginator follows them), and
+    a policy in use as a permissions boundary cannot be deleted."""
+    path = f"/pg{uid()}/"
+    names = sorted(scratch.user("pg", key=False, path=path).name for _ in range(5))
+    iam = scratch.iam
+    first = iam.list_users(PathPrefix=path, MaxItems=2)
+    assert first["IsTruncated"] and len(first["Users"]) == 2 and first["Marker"]
+    seen = [u["UserName"] for u in first["Users"]]
+    rest = iam.list_users(PathPrefix=path, MaxItems=2, Marker=first["Marker"])
+    seen += [u["UserName"] for u in rest["Users"]]
+    paged = [u["UserName"] for page in iam.get_paginator("list_users").paginate(
+        PathPrefix=path, PaginationConfig={"PageSize": 2}) for u in page["Users"]]
+    assert sorted(paged, key=str.lower) == sorted(names, key=str.lower) and len(seen) == 4
+    expect("InvalidInput", iam.list_users, Marker="!!not-a-marker!!")
+    local = [p["Arn"] for page in iam.get_paginator("list_policies").paginate(
+        Scope="AWS", PaginationConfig={"PageSize": 1}) for p in page["Policies"]]
+    assert "arn:aws:iam::aws:policy/SecretsManagerReadWrite" in local and len(local) == len(set(local))
+
+    b = scratch.managed_policy("bnd", policy(allow("secretsmanager:*")))
+    u = scratch.user("bnd", key=False)
+    iam.put_user_permissions_boundary(UserName=u.name, PermissionsBoundary=b["Arn"])
+    expect("DeleteConflict", iam.delete_policy, PolicyArn=b["Arn"], status=409)
+    iam.delete_user_permissions_boundary(UserName=u.name)
+    iam.delete_policy(PolicyArn=b["Arn"])
+    scratch.policies.remove(b["Arn"])

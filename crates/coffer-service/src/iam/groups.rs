@@ -2,6 +2,7 @@
 //! RemoveUserFromGroup, ListGroupsForUser. Membership is kept on the user.
 
 use coffer_iam::IamError;
+use coffer_iam::model::name_key;
 use coffer_iam::model::{Group, User, group_arn, new_unique_id, validate_group_name};
 use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 
@@ -69,9 +70,10 @@ impl Service {
                 self.iam_allow(caller, action, &format!("arn:aws:iam::{account}:group/"))
                     .await?;
                 let groups: Vec<Group> = self.iam_all(account, GROUP).await?;
+                let (groups, next) = xml::page(groups, req, |g| name_key(&g.name))?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
                 w.list("Groups", &groups, xml::group);
-                xml::not_truncated(&mut w);
+                xml::truncation(&mut w, next.as_deref());
                 Ok(w.finish(rid))
             }
             "ListGroupsForUser" => {

@@ -4,15 +4,15 @@
 use coffer_iam::IamError;
 use coffer_iam::managed::aws_managed_policies;
 use coffer_iam::model::{
-    ManagedPolicy, check_managed_policy_size, new_unique_id, policy_arn, validate_description,
-    validate_policy_name,
+    ManagedPolicy, Role, User, check_managed_policy_size, new_unique_id, policy_arn,
+    validate_description, validate_policy_name,
 };
 use coffer_iam::wire::{QueryRequest, Service as Wire, XmlWriter};
 
 use super::entity::check_identity_policy;
 use super::users::{req_path, req_tags};
 use super::{IamResult, delete_doc, wire_error, xml};
-use crate::authz::load::POLICY;
+use crate::authz::load::{POLICY, ROLE, USER};
 use crate::{Caller, Service};
 
 impl Service {
@@ -112,14 +112,12 @@ impl Service {
                 if scope == "All" || scope == "Local" {
                     all.extend(self.iam_all::<ManagedPolicy>(account, POLICY).await?);
                 }
+                all.retain(|p| !only_attached || p.attachment_count > 0);
+                all.sort_by(|a, b| a.arn.cmp(&b.arn));
+                let (all, next) = xml::page(all, req, |p| p.arn.clone())?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
-                w.list(
-                    "Policies",
-                    all.iter()
-                        .filter(|p| !only_attached || p.attachment_count > 0),
-                    xml::policy,
-                );
-                xml::not_truncated(&mut w);
+                w.list("Policies", &all, xml::policy);
+                xml::truncation(&mut w, next.as_deref());
                 Ok(w.finish(rid))
             }
             _ => {
@@ -144,6 +142,15 @@ impl Service {
                     if policy.attachment_count > 0 {
                         return Err(IamError::DeleteConflict(
                             "Cannot delete a policy attached to entities.".into(),
+                        ));
+                    }
+                    let users: Vec<User> = self.iam_all(account, USER).await?;
+                    let roles: Vec<Role> = self.iam_all(account, ROLE).await?;
+                    let as_boundary = users.iter().any(|u| u.boundary.as_ref() == Some(&arn))
+                        || roles.iter().any(|r| r.boundary.as_ref() == Some(&arn));
+                    if as_boundary {
+                        return Err(IamError::DeleteConflict(
+                            "Cannot delete a policy used as a permissions boundary.".into(),
                         ));
                     }
                     self.iam_commit(account, rev, vec![delete_doc(POLICY, &policy.name)])

@@ -2,6 +2,7 @@
 //! UntagRole, ListRoleTags, UpdateAssumeRolePolicy.
 
 use coffer_iam::IamError;
+use coffer_iam::model::name_key;
 use coffer_iam::model::{
     Role, check_trust_policy_size, merge_tags, new_unique_id, remove_tags, role_arn,
     validate_description, validate_max_session_duration, validate_policy_document,
@@ -110,14 +111,12 @@ impl Service {
                 self.iam_allow(caller, action, &format!("arn:aws:iam::{account}:role/"))
                     .await?;
                 let prefix = req.get("PathPrefix").unwrap_or("/");
-                let roles: Vec<Role> = self.iam_all(account, ROLE).await?;
+                let mut roles: Vec<Role> = self.iam_all(account, ROLE).await?;
+                roles.retain(|r| r.path.starts_with(prefix));
+                let (roles, next) = xml::page(roles, req, |r| name_key(&r.name))?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
-                w.list(
-                    "Roles",
-                    roles.iter().filter(|r| r.path.starts_with(prefix)),
-                    xml::role,
-                );
-                xml::not_truncated(&mut w);
+                w.list("Roles", &roles, xml::role);
+                xml::truncation(&mut w, next.as_deref());
                 Ok(w.finish(rid))
             }
             "ListRoleTags" => {

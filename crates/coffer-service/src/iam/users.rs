@@ -1,6 +1,7 @@
 //! Users: CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser, ListUserTags.
 
 use coffer_iam::IamError;
+use coffer_iam::model::name_key;
 use coffer_iam::model::{
     Tag, User, merge_tags, new_unique_id, remove_tags, user_arn, validate_path, validate_tags,
     validate_user_name,
@@ -111,14 +112,12 @@ impl Service {
                 self.iam_allow(caller, action, &format!("arn:aws:iam::{account}:user/"))
                     .await?;
                 let prefix = req.get("PathPrefix").unwrap_or("/");
-                let users: Vec<User> = self.iam_all(account, USER).await?;
+                let mut users: Vec<User> = self.iam_all(account, USER).await?;
+                users.retain(|u| u.path.starts_with(prefix));
+                let (users, next) = xml::page(users, req, |u| name_key(&u.name))?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
-                w.list(
-                    "Users",
-                    users.iter().filter(|u| u.path.starts_with(prefix)),
-                    xml::user,
-                );
-                xml::not_truncated(&mut w);
+                w.list("Users", &users, xml::user);
+                xml::truncation(&mut w, next.as_deref());
                 Ok(w.finish(rid))
             }
             "DeleteUser" => {

@@ -74,3 +74,49 @@ fn boundary(w: &mut XmlWriter, arn: &str) {
 pub(crate) fn not_truncated(w: &mut XmlWriter) {
     w.bool("IsTruncated", false);
 }
+
+/// Largest `MaxItems` IAM accepts.
+const MAX_ITEMS: i64 = 1000;
+
+/// One page of `items` (sorted by `key`, ascending): `MaxItems` (1–1000, default 100) from
+/// just after `Marker` (the opaque key of the previous page's last item). Returns the page
+/// and the next marker, if more remain.
+pub(crate) fn page<T>(
+    mut items: Vec<T>,
+    req: &coffer_iam::wire::QueryRequest,
+    key: impl Fn(&T) -> String,
+) -> super::IamResult<(Vec<T>, Option<String>)> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let max = req
+        .get_i64("MaxItems")
+        .map_err(super::wire_error)?
+        .unwrap_or(100);
+    if !(1..=MAX_ITEMS).contains(&max) {
+        return Err(coffer_iam::IamError::constraint(
+            "MaxItems",
+            Some(&max.to_string()),
+            &format!("have value between 1 and {MAX_ITEMS}"),
+        ));
+    }
+    if let Some(m) = req.get("Marker") {
+        let after = b64
+            .decode(m)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| coffer_iam::IamError::InvalidInput("Invalid Marker.".into()))?;
+        items.retain(|t| key(t) > after);
+    }
+    let more = items.len() > max as usize;
+    items.truncate(max as usize);
+    let next = more
+        .then(|| items.last().map(|t| b64.encode(key(t))))
+        .flatten();
+    Ok((items, next))
+}
+
+/// `IsTruncated` and, when truncated, `Marker`.
+pub(crate) fn truncation(w: &mut XmlWriter, next: Option<&str>) {
+    w.bool("IsTruncated", next.is_some());
+    w.opt_text("Marker", next);
+}
