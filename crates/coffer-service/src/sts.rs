@@ -372,45 +372,10 @@ impl Service {
         let trust = Policy::parse(&role.trust_policy).map_err(|_| {
             IamError::ServiceFailure("The role's trust policy cannot be read.".into())
         })?;
-        let policies = if matches!(caller.identity.entity, Entity::Root) {
-            Arc::default()
-        } else {
-            self.principal_policies(caller).await.map_err(api_error)?
-        };
+        let policies = self.principal_policies(caller).await.map_err(api_error)?;
         let ctx = self.request_context(caller, access, &role.arn, None, &policies);
         let account = role.arn.split(':').nth(4).unwrap_or_default();
-        let ids: Vec<coffer_policy::PolicyRef<'_>> = policies
-            .identity
-            .iter()
-            .map(|(id, p)| coffer_policy::PolicyRef { id, policy: p })
-            .collect();
-        let boundary: Option<Vec<coffer_policy::PolicyRef<'_>>> =
-            policies.boundary.as_ref().map(|b| {
-                b.iter()
-                    .map(|(id, p)| coffer_policy::PolicyRef { id, policy: p })
-                    .collect()
-            });
-        let session: Option<Vec<coffer_policy::PolicyRef<'_>>> = caller
-            .identity
-            .session
-            .as_ref()
-            .and_then(|s| s.policies.as_ref())
-            .map(|v| {
-                v.iter()
-                    .map(|(id, p)| coffer_policy::PolicyRef { id, policy: p })
-                    .collect()
-            });
-        let outcome = coffer_policy::authorize(&coffer_policy::AuthzRequest {
-            ctx: &ctx,
-            identity: &ids,
-            boundary: boundary.as_deref(),
-            session: session.as_deref(),
-            resource_policy: Some(coffer_policy::PolicyRef {
-                id: "trust-policy",
-                policy: &trust,
-            }),
-            resource_account: account,
-        });
+        let outcome = self.decide(caller, &ctx, &policies, Some(&trust), account);
         match outcome.decision {
             Decision::Allow => Ok(()),
             _ => Err(IamError::AccessDenied(outcome.message(&ctx))),

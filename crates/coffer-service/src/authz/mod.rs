@@ -73,7 +73,14 @@ impl Service {
         }
         let policies = self.principal_policies(caller).await?;
         let ctx = self.request_context(caller, access, resource, secret, &policies);
-        let outcome = self.decide(caller, &ctx, &policies, resource_policy.as_deref(), secret);
+        let resource_account = secret.map_or(caller.account_id.as_str(), |s| &s.account_id);
+        let outcome = self.decide(
+            caller,
+            &ctx,
+            &policies,
+            resource_policy.as_deref(),
+            resource_account,
+        );
         match outcome.decision {
             Decision::Allow => Ok(()),
             _ => Err(ApiError::new(
@@ -83,14 +90,16 @@ impl Service {
         }
     }
 
-    /// Runs the evaluation (shared with SimulatePrincipalPolicy and explain).
+    /// Runs the evaluation for `caller`: its identity policies, boundary and session
+    /// policies, and the resource's policy (a secret's resource policy, a role's trust
+    /// policy) owned by `resource_account`.
     pub(crate) fn decide(
         &self,
         caller: &Caller,
         ctx: &RequestContext,
         policies: &PrincipalPolicies,
         resource_policy: Option<&Policy>,
-        secret: Option<&SecretRecord>,
+        resource_account: &str,
     ) -> coffer_policy::Outcome {
         let identity: Vec<PolicyRef<'_>> = refs(&policies.identity);
         let boundary = policies.boundary.as_deref().map(refs);
@@ -100,7 +109,6 @@ impl Service {
             .as_ref()
             .and_then(|s| s.policies.as_deref())
             .map(refs);
-        let resource_account = secret.map_or(caller.account_id.as_str(), |s| &s.account_id);
         let req = AuthzRequest {
             ctx,
             identity: &identity,
