@@ -42,10 +42,84 @@ struct CachedKey {
     epoch: u64,
 }
 
+/// An opened session token.
+struct CachedSession {
+    /// The token it was opened from (a request must present the same one).
+    token: String,
+    identity: Arc<Identity>,
+    secret: zeroize::Zeroizing<String>,
+    account_id: String,
+    expires_ms: i64,
+    fetched: Instant,
+}
+
+fn expired() -> ApiError {
+    ApiError::new(
+        ErrorCode::ExpiredTokenException,
+        "The security token included in the request is expired",
+    )
+}
+
+/// The session behind a temporary key and its token: from the cache (same token, not
+/// expired, fetched within [`KEY_TTL`] so changed managed session policies are re-read),
+/// else opened and cached.
+async fn session(
+    state: &AppState,
+    akid: &str,
+    token: &str,
+) -> Result<Arc<CachedSession>, ApiError> {
+    let hit = state
+        .auth
+        .sessions
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(akid)
+        .filter(|c| {
+            c.fetched.elapsed() < KEY_TTL
+                && coffer_crypto::constant_time_eq(c.token.as_bytes(), token.as_bytes())
+        })
+        .cloned();
+    if let Some(c) = hit {
+        if state.service.now_ms() >= c.expires_ms {
+            return Err(expired());
+        }
+        return Ok(c);
+    }
+    let claims = state
+        .service
+        .open_session(akid, token)
+        .map_err(|e| match e {
+            TokenError::Expired => expired(),
+            TokenError::Invalid => unrecognized(),
+        })?;
+    let identity = state.service.session_identity(&claims).await?;
+    let entry = Arc::new(CachedSession {
+        token: token.to_owned(),
+        identity: Arc::new(identity),
+        secret: zeroize::Zeroizing::new(claims.secret_access_key.expose().to_owned()),
+        account_id: claims.account_id.clone(),
+        expires_ms: claims.expires_ms,
+        fetched: Instant::now(),
+    });
+    let mut map = state
+        .auth
+        .sessions
+        .write()
+        .unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(akid.to_owned(), Arc::clone(&entry));
+    Ok(entry)
+}
+
 /// Caches of resolved access keys and derived signing keys.
 #[derive(Default)]
 pub struct AuthCache {
     keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+    /// Opened session tokens by temporary access key id, so a session's token is
+    /// decrypted and its session policies compiled once, not on every request.
+    sessions: RwLock<HashMap<String, Arc<CachedSession>>>,
     /// (access key, date, region, service) → signing key.
     signing: RwLock<HashMap<(String, String, String, String), SigningKey>>,
 }
@@ -60,6 +134,10 @@ impl AuthCache {
     /// Forgets everything (on seal).
     pub fn clear(&self) {
         self.keys.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.sessions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.signing
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -204,19 +282,9 @@ pub async fn authenticate(
         })?;
     let (key, identity, account_id, admin) = match &parsed.session_token {
         Some(token) => {
-            let claims = state
-                .service
-                .open_session(&parsed.access_key_id, token)
-                .map_err(|e| match e {
-                    TokenError::Expired => ApiError::new(
-                        ErrorCode::ExpiredTokenException,
-                        "The security token included in the request is expired",
-                    ),
-                    TokenError::Invalid => unrecognized(),
-                })?;
-            let identity = state.service.session_identity(&claims).await?;
-            let key = signing_key(state, &parsed, claims.secret_access_key.expose());
-            (key, Arc::new(identity), claims.account_id.clone(), false)
+            let s = session(state, &parsed.access_key_id, token).await?;
+            let key = signing_key(state, &parsed, &s.secret);
+            (key, Arc::clone(&s.identity), s.account_id.clone(), false)
         }
         None => {
             if parsed.access_key_id.starts_with("ASIA") {
