@@ -12,7 +12,9 @@
 pub mod memory;
 pub mod sqlite;
 
+pub use coffer_audit::{Anchor, AuditEntry, AuditRow, Digest};
 pub use memory::MemoryStore;
+
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -250,7 +252,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         Ok(Some((state, sealed)))
     }
     /// Applies a change atomically.
-    async fn commit(&self, change: Change) -> StoreResult<()>;
+    async fn commit(&self, change: Change) -> StoreResult<()> {
+        self.commit_audited(change, None).await
+    }
+    /// Applies a change and appends its audit record in the same transaction.
+    async fn commit_audited(&self, change: Change, audit: Option<AuditEntry>) -> StoreResult<()>;
     /// All secrets (with versions' metadata) of an account in a region, ordered by
     /// (created_ms, arn) ascending. Used by ListSecrets and BatchGetSecretValue filters.
     async fn list(&self, account_id: &str, region: &str) -> StoreResult<Vec<SecretState>>;
@@ -268,11 +274,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // --- accounts and access keys ------------------------------------------------------
     /// Inserts an account; `Conflict` if it exists.
-    async fn create_account(&self, account: &AccountRecord) -> StoreResult<()>;
+    async fn create_account(&self, account: &AccountRecord) -> StoreResult<()> {
+        self.create_account_audited(account, None).await
+    }
+    /// [`Store::create_account`] with its audit record in the same transaction.
+    async fn create_account_audited(
+        &self,
+        account: &AccountRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
     /// Reads an account.
     async fn get_account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>>;
     /// Inserts an access key; `Conflict` if the id exists.
-    async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()>;
+    async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()> {
+        self.put_access_key_audited(key, None).await
+    }
+    /// [`Store::put_access_key`] with its audit record in the same transaction.
+    async fn put_access_key_audited(
+        &self,
+        key: &AccessKeyRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
     /// Reads an access key by id.
     async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
     /// Access keys of one principal, oldest first.
@@ -282,9 +304,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         principal_arn: &str,
     ) -> StoreResult<Vec<AccessKeyRecord>>;
     /// Sets an access key's status; `NotFound` if it does not exist.
-    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()>;
+    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()> {
+        self.set_access_key_status_audited(access_key_id, status, None)
+            .await
+    }
+    /// [`Store::set_access_key_status`] with its audit record in the same transaction.
+    async fn set_access_key_status_audited(
+        &self,
+        access_key_id: &str,
+        status: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
     /// Deletes an access key; `NotFound` if it does not exist.
-    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()>;
+    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()> {
+        self.delete_access_key_audited(access_key_id, None).await
+    }
+    /// [`Store::delete_access_key`] with its audit record in the same transaction.
+    async fn delete_access_key_audited(
+        &self,
+        access_key_id: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
     /// Records a use of an access key (missing keys are ignored).
     async fn touch_access_key(&self, access_key_id: &str, used: &AccessKeyUse) -> StoreResult<()>;
 
@@ -307,6 +347,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         account_id: &str,
         expected: u64,
         writes: Vec<IamWrite>,
+    ) -> StoreResult<u64> {
+        self.iam_commit_audited(account_id, expected, writes, None)
+            .await
+    }
+    /// [`Store::iam_commit`] with its audit record in the same transaction.
+    async fn iam_commit_audited(
+        &self,
+        account_id: &str,
+        expected: u64,
+        writes: Vec<IamWrite>,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<u64>;
 
     // --- KMS keys ------------------------------------------------------------------------
@@ -322,4 +373,78 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Option<KmsKeyRecord>>;
     /// Finds a KMS key by ARN.
     async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>>;
+
+    // --- audit log -----------------------------------------------------------------------
+    /// Appends records (in order, linked into the chain) in one transaction. The group
+    /// commit of reads: a backend may skip the fsync of this transaction (a later write's
+    /// fsync, or the OS, makes it durable); it survives a process crash either way.
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()>;
+    /// Number and hash of the last record (the retention anchor when empty).
+    async fn audit_head(&self) -> StoreResult<(u64, [u8; 32])>;
+    /// Records after `after_seq`, oldest first, at most `limit` (sinks, verification).
+    async fn audit_range(&self, after_seq: u64, limit: usize) -> StoreResult<Vec<AuditRow>>;
+    /// Records matching a query, newest first.
+    async fn audit_lookup(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>>;
+    /// Stores a signed digest (kept if one for the same record exists).
+    async fn put_audit_digest(&self, digest: &Digest) -> StoreResult<()>;
+    /// All digests, oldest first.
+    async fn audit_digests(&self) -> StoreResult<Vec<Digest>>;
+    /// Where the retained log starts.
+    async fn audit_anchor(&self) -> StoreResult<Anchor>;
+    /// Removes the leading records older than `before_ms`, moving the anchor; returns how
+    /// many were removed.
+    async fn audit_prune(&self, before_ms: i64) -> StoreResult<u64>;
+}
+
+/// A LookupEvents query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this account's records (`None`: every account, for operators).
+    pub account_id: Option<String>,
+    /// Earliest event time (inclusive), epoch ms.
+    pub start_ms: i64,
+    /// Latest event time (inclusive), epoch ms.
+    pub end_ms: i64,
+    /// At most one attribute filter, as in CloudTrail.
+    pub attribute: Option<AuditAttribute>,
+    /// Paging: only records numbered below this.
+    pub before_seq: Option<u64>,
+    /// Most records to return.
+    pub limit: usize,
+}
+
+/// LookupEvents' lookup attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditAttribute {
+    /// `EventName`.
+    EventName(String),
+    /// `Username`.
+    Username(String),
+    /// `ResourceName` (a name or an ARN).
+    ResourceName(String),
+    /// `AccessKeyId`.
+    AccessKeyId(String),
+    /// `ReadOnly`.
+    ReadOnly(bool),
+    /// `EventId`.
+    EventId(String),
+}
+
+impl AuditQuery {
+    /// True if `e` (numbered `seq`) satisfies the query (the in-memory backend's filter).
+    pub fn matches(&self, seq: u64, e: &AuditEntry) -> bool {
+        e.time_ms >= self.start_ms
+            && e.time_ms <= self.end_ms
+            && self.before_seq.is_none_or(|b| seq < b)
+            && self.account_id.as_ref().is_none_or(|a| *a == e.account_id)
+            && match &self.attribute {
+                None => true,
+                Some(AuditAttribute::EventName(v)) => e.event_name == *v,
+                Some(AuditAttribute::Username(v)) => e.username == *v,
+                Some(AuditAttribute::AccessKeyId(v)) => e.access_key_id == *v,
+                Some(AuditAttribute::EventId(v)) => e.event_id == *v,
+                Some(AuditAttribute::ReadOnly(v)) => e.read_only == *v,
+                Some(AuditAttribute::ResourceName(v)) => e.resources.iter().any(|r| r == v),
+            }
+    }
 }

@@ -8,14 +8,47 @@ use async_trait::async_trait;
 use coffer_core::{SealedValue, SecretRecord, SecretState, VersionRecord};
 
 use crate::{
-    AccessKeyRecord, AccessKeyUse, AccountRecord, Change, IamWrite, KmsKeyRecord, Lookup,
-    NewVersion, Store, StoreError, StoreResult, VersionSelector,
+    AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
+    Digest, IamWrite, KmsKeyRecord, Lookup, NewVersion, Store, StoreError, StoreResult,
+    VersionSelector,
 };
 
 /// A [`Store`] kept in process memory behind one mutex.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     data: Mutex<Data>,
+    /// The audit log, outside `Data` so commits do not copy it.
+    audit: Mutex<AuditLog>,
+}
+
+#[derive(Debug, Default)]
+struct AuditLog {
+    rows: Vec<AuditRow>,
+    digests: BTreeMap<u64, Digest>,
+    anchor: Anchor,
+}
+
+impl AuditLog {
+    fn head(&self) -> (u64, [u8; 32]) {
+        self.rows
+            .last()
+            .map_or((self.anchor.after_seq, self.anchor.hash), |r| {
+                (r.seq, r.hash)
+            })
+    }
+
+    fn append(&mut self, entries: impl IntoIterator<Item = AuditEntry>) {
+        for entry in entries {
+            let (seq, prev) = self.head();
+            let hash = coffer_audit::link(&prev, &entry.json);
+            self.rows.push(AuditRow {
+                seq: seq + 1,
+                prev_hash: prev,
+                hash,
+                entry,
+            });
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -54,6 +87,10 @@ impl MemoryStore {
 
     fn data(&self) -> MutexGuard<'_, Data> {
         self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn audit(&self) -> MutexGuard<'_, AuditLog> {
+        self.audit.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -206,12 +243,13 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn commit(&self, change: Change) -> StoreResult<()> {
+    async fn commit_audited(&self, change: Change, audit: Option<AuditEntry>) -> StoreResult<()> {
         let mut data = self.data();
         // Apply to a copy so a failure part-way changes nothing.
         let mut next = data.clone();
         next.apply(change)?;
         *data = next;
+        self.audit().append(audit);
         Ok(())
     }
 
@@ -264,13 +302,18 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn create_account(&self, account: &AccountRecord) -> StoreResult<()> {
+    async fn create_account_audited(
+        &self,
+        account: &AccountRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let mut data = self.data();
         if data.accounts.contains_key(&account.account_id) {
             return Err(StoreError::Conflict);
         }
         data.accounts
             .insert(account.account_id.clone(), account.clone());
+        self.audit().append(audit);
         Ok(())
     }
 
@@ -278,13 +321,18 @@ impl Store for MemoryStore {
         Ok(self.data().accounts.get(account_id).cloned())
     }
 
-    async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()> {
+    async fn put_access_key_audited(
+        &self,
+        key: &AccessKeyRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let mut data = self.data();
         if data.access_keys.contains_key(&key.access_key_id) {
             return Err(StoreError::Conflict);
         }
         data.access_keys
             .insert(key.access_key_id.clone(), key.clone());
+        self.audit().append(audit);
         Ok(())
     }
 
@@ -310,19 +358,33 @@ impl Store for MemoryStore {
         Ok(keys)
     }
 
-    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()> {
+    async fn set_access_key_status_audited(
+        &self,
+        access_key_id: &str,
+        status: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let mut data = self.data();
         let key = data
             .access_keys
             .get_mut(access_key_id)
             .ok_or(StoreError::NotFound)?;
         key.status = status.to_owned();
+        self.audit().append(audit);
         Ok(())
     }
 
-    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()> {
-        match self.data().access_keys.remove(access_key_id) {
-            Some(_) => Ok(()),
+    async fn delete_access_key_audited(
+        &self,
+        access_key_id: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let mut data = self.data();
+        match data.access_keys.remove(access_key_id) {
+            Some(_) => {
+                self.audit().append(audit);
+                Ok(())
+            }
             None => Err(StoreError::NotFound),
         }
     }
@@ -363,11 +425,12 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn iam_commit(
+    async fn iam_commit_audited(
         &self,
         account_id: &str,
         expected: u64,
         writes: Vec<IamWrite>,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<u64> {
         let mut data = self.data();
         let current = data.iam_revisions.get(account_id).copied().unwrap_or(0);
@@ -391,6 +454,7 @@ impl Store for MemoryStore {
         }
         data.iam_revisions
             .insert(account_id.to_owned(), expected + 1);
+        self.audit().append(audit);
         Ok(expected + 1)
     }
 
@@ -438,5 +502,73 @@ impl Store for MemoryStore {
 
     async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>> {
         Ok(self.data().kms_keys.get(arn).cloned())
+    }
+
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {
+        self.audit().append(entries);
+        Ok(())
+    }
+
+    async fn audit_head(&self) -> StoreResult<(u64, [u8; 32])> {
+        Ok(self.audit().head())
+    }
+
+    async fn audit_range(&self, after_seq: u64, limit: usize) -> StoreResult<Vec<AuditRow>> {
+        let log = self.audit();
+        Ok(log
+            .rows
+            .iter()
+            .filter(|r| r.seq > after_seq)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn audit_lookup(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+        let log = self.audit();
+        Ok(log
+            .rows
+            .iter()
+            .rev()
+            .filter(|r| query.matches(r.seq, &r.entry))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn put_audit_digest(&self, digest: &Digest) -> StoreResult<()> {
+        self.audit()
+            .digests
+            .entry(digest.seq)
+            .or_insert_with(|| digest.clone());
+        Ok(())
+    }
+
+    async fn audit_digests(&self) -> StoreResult<Vec<Digest>> {
+        Ok(self.audit().digests.values().cloned().collect())
+    }
+
+    async fn audit_anchor(&self) -> StoreResult<Anchor> {
+        Ok(self.audit().anchor)
+    }
+
+    async fn audit_prune(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut log = self.audit();
+        let n = log
+            .rows
+            .iter()
+            .take_while(|r| r.entry.time_ms < before_ms)
+            .count();
+        if n == 0 {
+            return Ok(0);
+        }
+        let last = log.rows[n - 1].clone();
+        log.rows.drain(..n);
+        log.digests.retain(|seq, _| *seq > last.seq);
+        log.anchor = Anchor {
+            after_seq: last.seq,
+            hash: last.hash,
+        };
+        Ok(n as u64)
     }
 }

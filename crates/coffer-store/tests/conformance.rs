@@ -6,10 +6,12 @@
 
 use std::sync::Arc;
 
+use coffer_audit::{DigestSigner, GENESIS, verify};
 use coffer_core::{SealedValue, SecretRecord, SecretState, Tag, ValueKind, VersionRecord};
 use coffer_store::{
-    AccessKeyRecord, AccessKeyUse, AccountRecord, Change, IamWrite, KmsKeyRecord, Lookup,
-    MemoryStore, NewVersion, SqliteStore, Store, StoreError, VersionSelector,
+    AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditAttribute, AuditEntry, AuditQuery,
+    AuditRow, Change, IamWrite, KmsKeyRecord, Lookup, MemoryStore, NewVersion, SqliteStore, Store,
+    StoreError, VersionSelector,
 };
 
 const REGION: &str = "us-east-1";
@@ -111,6 +113,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     accounts_and_access_keys(s).await;
     kms_keys(s).await;
     iam_entities(s).await;
+    audit_log(s).await;
     concurrent_updates(Arc::clone(&store)).await;
 }
 
@@ -988,6 +991,257 @@ async fn concurrent_updates(store: Arc<dyn Store>) {
         let c = char::from(b'a' + t as u8);
         assert_eq!(appended.chars().filter(|x| *x == c).count(), PER_TASK);
     }
+}
+
+fn audit_entry(n: u32, account: &str, name: &str, read_only: bool, time_ms: i64) -> AuditEntry {
+    AuditEntry {
+        account_id: account.into(),
+        time_ms,
+        event_id: format!("event-{n}"),
+        event_name: name.into(),
+        username: if n % 2 == 0 { "alice" } else { "root" }.into(),
+        access_key_id: format!("AKIA{n}"),
+        read_only,
+        resources: vec![format!("res-{n}"), "shared".into()],
+        json: format!("{{\"n\":{n}}}"),
+    }
+}
+
+/// The audit log: appends inside writes (and not when the write fails), group appends,
+/// the chain, lookups, digests, retention.
+async fn audit_log(store: &dyn Store) {
+    const A: &str = "100000000020";
+    let (seq0, head0) = store.audit_head().await.unwrap();
+    assert_eq!((seq0, head0), (0, GENESIS));
+
+    let s = secret(A, REGION, "audited", 1_000);
+    let e1 = audit_entry(1, A, "CreateSecret", false, 1_000);
+    store
+        .commit_audited(
+            Change::Create {
+                secret: s.clone(),
+                version: Some(version(&vid(1), &["AWSCURRENT"], 1_000)),
+            },
+            Some(e1.clone()),
+        )
+        .await
+        .unwrap();
+    // A failed write leaves no record.
+    let err = store
+        .commit_audited(
+            Change::Create {
+                secret: s.clone(),
+                version: None,
+            },
+            Some(audit_entry(99, A, "CreateSecret", false, 1_001)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NameTaken), "{err:?}");
+    assert_eq!(store.audit_head().await.unwrap().0, 1);
+
+    store
+        .append_audit(vec![
+            audit_entry(2, A, "GetSecretValue", true, 2_000),
+            audit_entry(3, "100000000021", "GetSecretValue", true, 3_000),
+            audit_entry(4, A, "DescribeSecret", true, 4_000),
+        ])
+        .await
+        .unwrap();
+    store
+        .create_account_audited(
+            &AccountRecord {
+                account_id: "100000000022".into(),
+                created_ms: 5_000,
+                admin: false,
+            },
+            Some(audit_entry(5, A, "CreateAccount", false, 5_000)),
+        )
+        .await
+        .unwrap();
+    let key = AccessKeyRecord {
+        access_key_id: "AKIAAUDITKEY00000001".into(),
+        account_id: A.into(),
+        principal_arn: format!("arn:aws:iam::{A}:user/alice"),
+        wrapped_secret: vec![1, 2, 3],
+        status: "Active".into(),
+        created_ms: 6_000,
+        last_used: None,
+    };
+    store
+        .put_access_key_audited(
+            &key,
+            Some(audit_entry(6, A, "CreateAccessKey", false, 6_000)),
+        )
+        .await
+        .unwrap();
+    store
+        .set_access_key_status_audited(
+            &key.access_key_id,
+            "Inactive",
+            Some(audit_entry(7, A, "UpdateAccessKey", false, 7_000)),
+        )
+        .await
+        .unwrap();
+    store
+        .delete_access_key_audited(
+            &key.access_key_id,
+            Some(audit_entry(8, A, "DeleteAccessKey", false, 8_000)),
+        )
+        .await
+        .unwrap();
+    let missing = store
+        .delete_access_key_audited(
+            &key.access_key_id,
+            Some(audit_entry(98, A, "DeleteAccessKey", false, 8_001)),
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+    let rev = store.iam_revision(A).await.unwrap();
+    store
+        .iam_commit_audited(
+            A,
+            rev,
+            vec![IamWrite::Put {
+                kind: "USER".into(),
+                name_key: "alice".into(),
+                doc: "{}".into(),
+            }],
+            Some(audit_entry(9, A, "CreateUser", false, 9_000)),
+        )
+        .await
+        .unwrap();
+    let stale = store
+        .iam_commit_audited(
+            A,
+            rev,
+            vec![],
+            Some(audit_entry(97, A, "CreateUser", false, 9_001)),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict)));
+
+    let rows = store.audit_range(0, 100).await.unwrap();
+    let names: Vec<u32> = rows
+        .iter()
+        .map(|r| r.entry.event_id[6..].parse().unwrap())
+        .collect();
+    assert_eq!(names, (1..=9).collect::<Vec<_>>());
+    assert_eq!(rows[0].entry, e1);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r.seq, i as u64 + 1);
+    }
+    assert_eq!(store.audit_range(7, 100).await.unwrap().len(), 2);
+    assert_eq!(store.audit_range(0, 3).await.unwrap().len(), 3);
+    let report = verify(rows.clone(), &[], Anchor::default(), &Default::default());
+    assert_eq!(report.problem, None);
+    assert_eq!(report.records, 9);
+    assert_eq!(store.audit_head().await.unwrap(), (9, rows[8].hash));
+
+    // Lookups: newest first, one attribute, account and time bounds, paging.
+    let q = |attribute, account: Option<&str>| AuditQuery {
+        account_id: account.map(str::to_owned),
+        start_ms: 0,
+        end_ms: i64::MAX,
+        attribute,
+        before_seq: None,
+        limit: 50,
+    };
+    let ids = |rows: Vec<AuditRow>| -> Vec<u64> { rows.iter().map(|r| r.seq).collect() };
+    let all = store.audit_lookup(&q(None, Some(A))).await.unwrap();
+    assert_eq!(ids(all), vec![9, 8, 7, 6, 5, 4, 2, 1]);
+    let by = |a| {
+        let query = q(Some(a), None);
+        async move { store.audit_lookup(&query).await }
+    };
+    assert_eq!(
+        ids(by(AuditAttribute::EventName("GetSecretValue".into()))
+            .await
+            .unwrap()),
+        vec![3, 2]
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::Username("alice".into())).await.unwrap()),
+        vec![8, 6, 4, 2]
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::ResourceName("res-5".into()))
+            .await
+            .unwrap()),
+        vec![5]
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::ResourceName("res".into()))
+            .await
+            .unwrap()),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::ResourceName("shared".into()))
+            .await
+            .unwrap())
+        .len(),
+        9
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::AccessKeyId("AKIA7".into()))
+            .await
+            .unwrap()),
+        vec![7]
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::ReadOnly(true)).await.unwrap()),
+        vec![4, 3, 2]
+    );
+    assert_eq!(
+        ids(by(AuditAttribute::EventId("event-6".into())).await.unwrap()),
+        vec![6]
+    );
+    let mut window = q(None, Some(A));
+    window.start_ms = 2_000;
+    window.end_ms = 7_000;
+    window.limit = 2;
+    assert_eq!(ids(store.audit_lookup(&window).await.unwrap()), vec![7, 6]);
+    window.before_seq = Some(6);
+    assert_eq!(ids(store.audit_lookup(&window).await.unwrap()), vec![5, 4]);
+
+    // Digests: one per record number, the first kept.
+    let signer = DigestSigner::from_seed(zeroize::Zeroizing::new([3; 32]));
+    let d4 = signer.sign(4, &rows[3].hash, 10);
+    store.put_audit_digest(&d4).await.unwrap();
+    store
+        .put_audit_digest(&signer.sign(4, &rows[3].hash, 11))
+        .await
+        .unwrap();
+    let d8 = signer.sign(8, &rows[7].hash, 12);
+    store.put_audit_digest(&d8).await.unwrap();
+    assert_eq!(store.audit_digests().await.unwrap(), vec![d4, d8.clone()]);
+
+    // Retention: the leading records older than the limit go; the chain still verifies
+    // from the anchor, and appends continue the numbering.
+    assert_eq!(store.audit_prune(1_000).await.unwrap(), 0);
+    assert_eq!(store.audit_prune(5_500).await.unwrap(), 5);
+    let anchor = store.audit_anchor().await.unwrap();
+    assert_eq!(
+        anchor,
+        Anchor {
+            after_seq: 5,
+            hash: rows[4].hash
+        }
+    );
+    assert_eq!(store.audit_digests().await.unwrap(), vec![d8]);
+    store
+        .append_audit(vec![audit_entry(10, A, "GetSecretValue", true, 10_000)])
+        .await
+        .unwrap();
+    let kept = store.audit_range(0, 100).await.unwrap();
+    assert_eq!(kept.first().map(|r| r.seq), Some(6));
+    assert_eq!(kept.last().map(|r| r.seq), Some(10));
+    let keys = std::collections::HashMap::from([(signer.key_id(), signer.public_key().to_vec())]);
+    let digests = store.audit_digests().await.unwrap();
+    let report = verify(kept, &digests, anchor, &keys);
+    assert_eq!(report.problem, None, "{report:?}");
+    assert_eq!((report.records, report.digests), (5, 1));
 }
 
 // --- backends -----------------------------------------------------------------------------

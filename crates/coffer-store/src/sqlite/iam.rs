@@ -43,6 +43,7 @@ pub(super) fn commit(
     account_id: &str,
     expected: u64,
     writes: &[IamWrite],
+    audit: Option<&coffer_audit::AuditEntry>,
 ) -> StoreResult<u64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if revision(&tx, account_id)? != expected {
@@ -77,6 +78,7 @@ pub(super) fn commit(
          ON CONFLICT (account_id) DO UPDATE SET revision = excluded.revision",
     )?
     .execute(params![account_id, next as i64])?;
+    super::audit::append(&tx, audit.map(std::slice::from_ref).unwrap_or_default())?;
     tx.commit()?;
     Ok(next)
 }

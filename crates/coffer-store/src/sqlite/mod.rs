@@ -8,6 +8,7 @@
 //! Durability: `journal_mode=WAL`, `synchronous=FULL` — an acknowledged commit survives a
 //! process kill and a power loss.
 
+mod audit;
 mod iam;
 mod keys;
 mod pool;
@@ -23,8 +24,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use self::pool::ReadPool;
 use crate::{
-    AccessKeyRecord, AccessKeyUse, AccountRecord, Change, IamWrite, KmsKeyRecord, Lookup, Store,
-    StoreError, StoreResult, VersionSelector,
+    AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
+    Digest, IamWrite, KmsKeyRecord, Lookup, Store, StoreError, StoreResult, VersionSelector,
 };
 
 /// Default number of read-only connections for a file database.
@@ -260,8 +261,9 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn commit(&self, change: Change) -> StoreResult<()> {
-        self.write(move |conn| secrets::commit(conn, change)).await
+    async fn commit_audited(&self, change: Change, audit: Option<AuditEntry>) -> StoreResult<()> {
+        self.write(move |conn| secrets::commit(conn, change, audit.as_ref()))
+            .await
     }
 
     async fn list(&self, account_id: &str, region: &str) -> StoreResult<Vec<SecretState>> {
@@ -301,9 +303,13 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn create_account(&self, account: &AccountRecord) -> StoreResult<()> {
+    async fn create_account_audited(
+        &self,
+        account: &AccountRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let account = account.clone();
-        self.write(move |conn| keys::create_account(conn, &account))
+        self.write(move |conn| with_audit(conn, audit, |tx| keys::create_account(tx, &account)))
             .await
     }
 
@@ -313,9 +319,13 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn put_access_key(&self, key: &AccessKeyRecord) -> StoreResult<()> {
+    async fn put_access_key_audited(
+        &self,
+        key: &AccessKeyRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let key = key.clone();
-        self.write(move |conn| keys::put_access_key(conn, &key))
+        self.write(move |conn| with_audit(conn, audit, |tx| keys::put_access_key(tx, &key)))
             .await
     }
 
@@ -334,15 +344,28 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> StoreResult<()> {
+    async fn set_access_key_status_audited(
+        &self,
+        access_key_id: &str,
+        status: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let (id, status) = (access_key_id.to_owned(), status.to_owned());
-        self.write(move |conn| keys::set_access_key_status(conn, &id, &status))
-            .await
+        self.write(move |conn| {
+            with_audit(conn, audit, |tx| {
+                keys::set_access_key_status(tx, &id, &status)
+            })
+        })
+        .await
     }
 
-    async fn delete_access_key(&self, access_key_id: &str) -> StoreResult<()> {
+    async fn delete_access_key_audited(
+        &self,
+        access_key_id: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
         let id = access_key_id.to_owned();
-        self.write(move |conn| keys::delete_access_key(conn, &id))
+        self.write(move |conn| with_audit(conn, audit, |tx| keys::delete_access_key(tx, &id)))
             .await
     }
 
@@ -380,14 +403,15 @@ impl Store for SqliteStore {
         self.read(move |conn| iam::list(conn, &a, &k)).await
     }
 
-    async fn iam_commit(
+    async fn iam_commit_audited(
         &self,
         account_id: &str,
         expected: u64,
         writes: Vec<IamWrite>,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<u64> {
         let a = account_id.to_owned();
-        self.write(move |conn| iam::commit(conn, &a, expected, &writes))
+        self.write(move |conn| iam::commit(conn, &a, expected, &writes, audit.as_ref()))
             .await
     }
 
@@ -414,4 +438,67 @@ impl Store for SqliteStore {
         self.read(move |conn| keys::kms_key_by_arn(conn, &arn))
             .await
     }
+
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {
+        self.write(move |conn| {
+            // Group commit without an fsync: the WAL frames reach the OS before the call
+            // returns (a process crash keeps them); the next durable write's fsync, or the
+            // OS, puts them on disk.
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            let result = (|| {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                audit::append(&tx, &entries)?;
+                tx.commit()?;
+                Ok(())
+            })();
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            result
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> StoreResult<(u64, [u8; 32])> {
+        self.read(|conn| audit::head(conn)).await
+    }
+
+    async fn audit_range(&self, after_seq: u64, limit: usize) -> StoreResult<Vec<AuditRow>> {
+        self.read(move |conn| audit::range(conn, after_seq, limit))
+            .await
+    }
+
+    async fn audit_lookup(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+        let q = query.clone();
+        self.read(move |conn| audit::lookup(conn, &q)).await
+    }
+
+    async fn put_audit_digest(&self, digest: &Digest) -> StoreResult<()> {
+        let d = digest.clone();
+        self.write(move |conn| audit::put_digest(conn, &d)).await
+    }
+
+    async fn audit_digests(&self) -> StoreResult<Vec<Digest>> {
+        self.read(|conn| audit::digests(conn)).await
+    }
+
+    async fn audit_anchor(&self) -> StoreResult<Anchor> {
+        self.read(|conn| audit::anchor(conn)).await
+    }
+
+    async fn audit_prune(&self, before_ms: i64) -> StoreResult<u64> {
+        self.write(move |conn| audit::prune(conn, before_ms)).await
+    }
+}
+
+/// Runs `f` and appends `audit` in one `BEGIN IMMEDIATE` transaction.
+fn with_audit<R>(
+    conn: &mut Connection,
+    audit: Option<AuditEntry>,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<R>,
+) -> StoreResult<R> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let r = f(&tx)?;
+    audit::append(&tx, audit.as_slice())?;
+    tx.commit()?;
+    Ok(r)
 }

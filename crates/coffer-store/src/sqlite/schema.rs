@@ -120,6 +120,31 @@ CREATE TABLE iam_revisions (
     revision   INTEGER NOT NULL
 );
 "#,
+    // v3: the audit log (hash-chained records) and its signed digests.
+    r#"
+CREATE TABLE audit_log (
+    seq           INTEGER PRIMARY KEY,
+    account_id    TEXT NOT NULL,
+    time_ms       INTEGER NOT NULL,
+    event_id      TEXT NOT NULL,
+    event_name    TEXT NOT NULL,
+    username      TEXT NOT NULL,
+    access_key_id TEXT NOT NULL,
+    read_only     INTEGER NOT NULL,
+    resources     TEXT NOT NULL,
+    record        TEXT NOT NULL,
+    prev_hash     BLOB NOT NULL,
+    hash          BLOB NOT NULL
+);
+CREATE INDEX audit_by_account_time ON audit_log (account_id, time_ms);
+CREATE TABLE audit_digests (
+    seq        INTEGER PRIMARY KEY,
+    head_hash  TEXT NOT NULL,
+    time_ms    INTEGER NOT NULL,
+    key_id     TEXT NOT NULL,
+    signature  TEXT NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build creates and understands.

@@ -250,7 +250,11 @@ pub(super) fn touch_accessed(
 }
 
 /// Applies one change in one `BEGIN IMMEDIATE` transaction; any error rolls it all back.
-pub(super) fn commit(conn: &mut Connection, change: Change) -> StoreResult<()> {
+pub(super) fn commit(
+    conn: &mut Connection,
+    change: Change,
+    audit: Option<&coffer_audit::AuditEntry>,
+) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     match change {
         Change::Create { secret, version } => create(&tx, &secret, version.as_ref())?,
@@ -273,6 +277,7 @@ pub(super) fn commit(conn: &mut Connection, change: Change) -> StoreResult<()> {
                 .execute([&arn])?;
         }
     }
+    super::audit::append(&tx, audit.map(std::slice::from_ref).unwrap_or_default())?;
     tx.commit()?;
     Ok(())
 }
