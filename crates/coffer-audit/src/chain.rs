@@ -182,7 +182,10 @@ mod tests {
         assert!(d.signature_valid(s.public_key()));
         assert!(!d.signature_valid(signer(8).public_key()));
         for tampered in [
-            Digest { seq: 4, ..d.clone() },
+            Digest {
+                seq: 4,
+                ..d.clone()
+            },
             Digest {
                 time_ms: 1001,
                 ..d.clone()

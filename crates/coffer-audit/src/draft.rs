@@ -2,6 +2,7 @@
 //! with the outcome either inside the transaction of the write it describes or after the
 //! call.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
@@ -16,6 +17,8 @@ pub struct AuditDraft {
     record: Record,
     time_ms: i64,
     committed: AtomicBool,
+    /// The resource the call resolved (set once the caller was allowed to see it).
+    resolved: OnceLock<String>,
 }
 
 impl AuditDraft {
@@ -25,6 +28,7 @@ impl AuditDraft {
             record,
             time_ms,
             committed: AtomicBool::new(false),
+            resolved: OnceLock::new(),
         }
     }
 
@@ -33,10 +37,25 @@ impl AuditDraft {
         &self.record
     }
 
+    /// Notes the ARN of the resource the call acts on (the first one noted is kept).
+    pub fn note_resource(&self, arn: &str) {
+        let _ = self.resolved.set(arn.to_owned());
+    }
+
+    fn base(&self) -> Record {
+        let mut r = self.record.clone();
+        if r.resources.is_empty()
+            && let Some(res) = self.resolved.get().and_then(|a| resource_of(a))
+        {
+            r.resources.push(res);
+        }
+        r
+    }
+
     /// The entry of a successful call whose response body (AWS JSON, PascalCase) is
     /// `response`; read-only calls record no response elements.
     pub fn success(&self, response: Option<&Value>) -> AuditEntry {
-        let mut r = self.record.clone();
+        let mut r = self.base();
         if let Some(resp) = response {
             add_resources(&mut r, resp);
             if !r.read_only {
@@ -48,7 +67,7 @@ impl AuditDraft {
 
     /// The entry of a failed call.
     pub fn failure(&self, code: &str, message: &str) -> AuditEntry {
-        let mut r = self.record.clone();
+        let mut r = self.base();
         r.error_code = Some(code.to_owned());
         r.error_message = Some(message.to_owned());
         entry(&r, self.time_ms)
@@ -71,10 +90,12 @@ fn add_resources(r: &mut Record, resp: &Value) {
     if !r.resources.is_empty() {
         return;
     }
-    if let Some(arn) = resp.get("ARN").and_then(Value::as_str) {
-        if let Some(res) = resource_of(arn) {
-            r.resources.push(res);
-        }
+    if let Some(res) = resp
+        .get("ARN")
+        .and_then(Value::as_str)
+        .and_then(resource_of)
+    {
+        r.resources.push(res);
     }
 }
 
@@ -114,7 +135,15 @@ pub fn entry(r: &Record, time_ms: i64) -> AuditEntry {
             names.push(name.to_owned());
         }
     }
-    for key in ["secretId", "name", "userName", "roleName", "groupName", "policyArn", "keyId"] {
+    for key in [
+        "secretId",
+        "name",
+        "userName",
+        "roleName",
+        "groupName",
+        "policyArn",
+        "keyId",
+    ] {
         if let Some(v) = r.request_parameters.get(key).and_then(Value::as_str)
             && !names.iter().any(|n| n == v)
         {
@@ -158,11 +187,19 @@ mod tests {
     #[test]
     fn success_records_redacted_response_and_resources() {
         let arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db/prod-AbCdEf";
-        let e = draft(false).success(Some(&json!({"ARN": arn, "Name": "db/prod", "VersionId": "v"})));
+        let e = draft(false).success(Some(
+            &json!({"ARN": arn, "Name": "db/prod", "VersionId": "v"}),
+        ));
         let v: Value = serde_json::from_str(&e.json).unwrap();
-        assert_eq!(v["responseElements"], json!({"arn": arn, "name": "db/prod", "versionId": "v"}));
+        assert_eq!(
+            v["responseElements"],
+            json!({"arn": arn, "name": "db/prod", "versionId": "v"})
+        );
         assert_eq!(v["resources"][0]["type"], "AWS::SecretsManager::Secret");
-        assert_eq!(e.resources, vec![arn.to_owned(), "db/prod".into(), "db".into()]);
+        assert_eq!(
+            e.resources,
+            vec![arn.to_owned(), "db/prod".into(), "db".into()]
+        );
         assert!(v.get("errorCode").is_none());
     }
 
@@ -183,7 +220,10 @@ mod tests {
             secret_name_of("arn:aws:secretsmanager:r:1:secret:a/b-c-123456"),
             Some("a/b-c")
         );
-        assert_eq!(secret_name_of("arn:aws:secretsmanager:r:1:secret:abc"), None);
+        assert_eq!(
+            secret_name_of("arn:aws:secretsmanager:r:1:secret:abc"),
+            None
+        );
     }
 
     #[test]

@@ -98,8 +98,7 @@ pub fn lower_camel(key: &str) -> String {
     }
     let lower_upto = if run == 1 || run == chars.len() {
         run
-    } else if chars[run].is_ascii_lowercase() && !(run == chars.len() - 1 && chars[run] == 's')
-    {
+    } else if chars[run].is_ascii_lowercase() && !(run == chars.len() - 1 && chars[run] == 's') {
         run - 1
     } else {
         run

@@ -98,9 +98,7 @@ pub fn verify(
         .collect();
     sorted.sort_by_key(|d| d.seq);
     for d in &sorted {
-        let key_ok = keys
-            .get(&d.key_id)
-            .is_some_and(|k| d.signature_valid(k));
+        let key_ok = keys.get(&d.key_id).is_some_and(|k| d.signature_valid(k));
         if !key_ok {
             report.problem = Some(Problem {
                 seq: d.seq,
@@ -149,7 +147,10 @@ pub fn verify(
             report.problem = Some(Problem {
                 seq: row.seq,
                 kind: ProblemKind::Modified,
-                detail: format!("record {} was modified: its content does not match its hash", row.seq),
+                detail: format!(
+                    "record {} was modified: its content does not match its hash",
+                    row.seq
+                ),
             });
             return report;
         }

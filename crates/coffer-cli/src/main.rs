@@ -1,5 +1,6 @@
 //! `coffer`: the server and its operator tools in one binary.
 
+mod audit;
 mod client;
 mod iam;
 mod operator;
@@ -31,6 +32,9 @@ enum Command {
     /// IAM helpers (`explain`: which statement decides a request and why).
     #[command(subcommand)]
     Iam(iam::IamCommand),
+    /// The audit log: verify its integrity, search it, export it.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Options of `coffer serve`.
@@ -83,6 +87,16 @@ struct ServeArgs {
         hide = true
     )]
     test_clock_offset_secs: i64,
+    /// When an audit record cannot be written: `closed` fails the call (default), `open`
+    /// answers it and counts the loss, `off` records nothing (benchmark baseline only).
+    #[arg(long, env = "COFFER_AUDIT_MODE", default_value = "closed")]
+    audit_mode: coffer_service::audit::AuditMode,
+    /// Seconds between Ed25519-signed digests of the audit chain.
+    #[arg(long, env = "COFFER_AUDIT_DIGEST_INTERVAL_SECS", default_value_t = 60)]
+    audit_digest_interval_secs: u64,
+    /// Days audit records are kept (default: forever).
+    #[arg(long, env = "COFFER_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<u32>,
     /// Log format.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -103,7 +117,7 @@ fn init_logging(format: &str) {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -124,12 +138,17 @@ fn main() -> anyhow::Result<()> {
                 purge_interval_secs: a.purge_interval_secs,
                 oidc_issuers: a.oidc_issuers,
                 clock_offset_secs: a.test_clock_offset_secs,
+                audit_mode: a.audit_mode,
+                audit_digest_interval_secs: a.audit_digest_interval_secs,
+                audit_retention_days: a.audit_retention_days,
                 ..Default::default()
             };
-            rt.block_on(coffer_server::run(config))
+            rt.block_on(coffer_server::run(config))?;
         }
-        Command::Operator(c) => rt.block_on(operator::run_operator(c)),
-        Command::Account(c) => rt.block_on(operator::run_account(c)),
-        Command::Iam(c) => rt.block_on(iam::run(c)),
+        Command::Operator(c) => rt.block_on(operator::run_operator(c))?,
+        Command::Account(c) => rt.block_on(operator::run_account(c))?,
+        Command::Iam(c) => rt.block_on(iam::run(c))?,
+        Command::Audit(c) => return rt.block_on(audit::run(c)),
     }
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -50,6 +50,12 @@ pub enum ErrorCode {
     PublicPolicyException,
     /// 400: temporary credentials past their expiry.
     ExpiredTokenException,
+    /// 400 (CloudTrail): LookupAttributes are not valid.
+    InvalidLookupAttributesException,
+    /// 400 (CloudTrail): StartTime is after EndTime or out of range.
+    InvalidTimeRangeException,
+    /// 400 (CloudTrail): MaxResults out of 1–50.
+    InvalidMaxResultsException,
 }
 
 impl ErrorCode {
@@ -79,6 +85,9 @@ impl ErrorCode {
             Self::MalformedPolicyDocumentException => "MalformedPolicyDocumentException",
             Self::PublicPolicyException => "PublicPolicyException",
             Self::ExpiredTokenException => "ExpiredTokenException",
+            Self::InvalidLookupAttributesException => "InvalidLookupAttributesException",
+            Self::InvalidTimeRangeException => "InvalidTimeRangeException",
+            Self::InvalidMaxResultsException => "InvalidMaxResultsException",
         }
     }
 
@@ -111,6 +120,9 @@ impl ErrorCode {
         Self::MalformedPolicyDocumentException,
         Self::PublicPolicyException,
         Self::ExpiredTokenException,
+        Self::InvalidLookupAttributesException,
+        Self::InvalidTimeRangeException,
+        Self::InvalidMaxResultsException,
     ];
 
     /// The HTTP status AWS uses for this code.

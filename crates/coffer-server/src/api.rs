@@ -13,9 +13,12 @@ use http::{HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 /// Target prefix of Coffer's own administrative operations.
 pub const ADMIN_PREFIX: &str = "CofferAdmin.";
+/// Target prefix of CloudTrail (LookupEvents).
+pub const CLOUDTRAIL_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 
 /// Handles one API request.
 pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> Response {
@@ -31,13 +34,35 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let mut call = crate::audit::Call::new(&state, &parts, &request_id);
+    let (source, name) = event_of(&target);
+    call.event_source = source;
+    call.read_only = crate::audit::is_read_only(source, &name);
+    call.event_name = name;
+    let mut draft = None;
     let result = async {
         let body = read_body(body, state.config.max_body_bytes).await?;
-        let who = authenticate(&state, &parts, &body, &[coffer_protocol::SIGNING_NAME]).await?;
-        let caller = caller_of(&who, &parts);
+        call.request_parameters = request_parameters(&body);
+        let who = authenticate(&state, &parts, &body, &JSON_SIGNING_NAMES).await?;
+        let d = call.draft(&state, Some(&who));
+        draft = Some(Arc::clone(&d));
+        let mut caller = caller_of(&who, &parts);
+        caller.audit = Some(d);
         dispatch(&state, &who, &caller, &target, &body).await
     }
     .await;
+    let draft = draft.unwrap_or_else(|| call.draft(&state, None));
+    let audited = match &result {
+        Ok(bytes) => {
+            // Reads may carry secret values: their responses are never parsed for the record.
+            let response = (!call.read_only)
+                .then(|| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+                .flatten();
+            crate::audit::finish(&state, &draft, Ok(response.as_ref())).await
+        }
+        Err(e) => crate::audit::finish(&state, &draft, Err((e.code.as_str(), &e.message))).await,
+    };
+    let result = audited.and(result);
     let status = match &result {
         Ok(_) => 200,
         Err(e) => e.code.status(),
@@ -50,6 +75,35 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
     match result {
         Ok(body) => respond(StatusCode::OK, &request_id, body, None),
         Err(e) => error_response(&request_id, &e),
+    }
+}
+
+/// Signing names accepted on the JSON endpoint.
+const JSON_SIGNING_NAMES: [&str; 2] = [coffer_protocol::SIGNING_NAME, "cloudtrail"];
+
+/// The record's event source and name for an `X-Amz-Target`.
+fn event_of(target: &str) -> (&'static str, String) {
+    if let Some(op) = target.strip_prefix(TARGET_PREFIX) {
+        ("secretsmanager.amazonaws.com", op.to_owned())
+    } else if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
+        ("coffer.amazonaws.com", op.to_owned())
+    } else if let Some(op) = target.strip_prefix(CLOUDTRAIL_PREFIX) {
+        ("cloudtrail.amazonaws.com", op.to_owned())
+    } else {
+        let name: String = target
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .take(128)
+            .collect();
+        ("secretsmanager.amazonaws.com", name)
+    }
+}
+
+/// `requestParameters` of a JSON request: its fields, secret material hidden.
+fn request_parameters(body: &[u8]) -> serde_json::Value {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v @ serde_json::Value::Object(_)) => coffer_audit::redact_elements(&v),
+        _ => serde_json::Value::Null,
     }
 }
 
@@ -110,6 +164,7 @@ pub fn caller_of(who: &Authenticated, parts: &http::request::Parts) -> Caller {
         access_key_id: who.access_key_id.clone(),
         source_ip: peer.map(|p| p.ip.to_string()),
         secure_transport: peer.is_some_and(|p| p.tls),
+        audit: None,
     }
 }
 
@@ -178,7 +233,16 @@ async fn dispatch(
     body: &[u8],
 ) -> Result<Bytes, ApiError> {
     if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
-        return crate::sys::admin(state, who, op, body).await;
+        return crate::sys::admin(state, who, caller, op, body).await;
+    }
+    if let Some(op) = target.strip_prefix(CLOUDTRAIL_PREFIX) {
+        return match op {
+            "LookupEvents" => encode(&state.service.lookup_events(caller, decode(body)?).await?),
+            _ => Err(ApiError::new(
+                ErrorCode::UnknownOperationException,
+                format!("The CloudTrail operation {op:?} is not available in Coffer."),
+            )),
+        };
     }
     let op = target
         .strip_prefix(TARGET_PREFIX)

@@ -34,6 +34,12 @@ pub struct ServerConfig {
     pub oidc_issuers: Vec<String>,
     /// Testing aid: shift the server's clock by this many seconds.
     pub clock_offset_secs: i64,
+    /// What a call does when its audit record cannot be written.
+    pub audit_mode: coffer_service::audit::AuditMode,
+    /// Seconds between signed digests of the audit chain.
+    pub audit_digest_interval_secs: u64,
+    /// Days audit records are kept (`None`: forever).
+    pub audit_retention_days: Option<u32>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +59,9 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             oidc_issuers: Vec::new(),
             clock_offset_secs: 0,
+            audit_mode: coffer_service::audit::AuditMode::default(),
+            audit_digest_interval_secs: 60,
+            audit_retention_days: None,
         }
     }
 }

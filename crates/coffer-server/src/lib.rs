@@ -5,6 +5,7 @@
 //! target, [`auth`] SigV4) → service operation → JSON response or AWS error.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
 mod jobs;
@@ -42,7 +43,8 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             offset_ms: config.clock_offset_secs.saturating_mul(1000),
         })
     };
-    let service = Service::new(Arc::new(store), Arc::new(Keyring::new()), clock);
+    let service = Service::new(Arc::new(store), Arc::new(Keyring::new()), clock)
+        .with_audit_mode(config.audit_mode);
     service.set_oidc_issuers(config::load_oidc_issuers(&config.oidc_issuers)?);
     let seal = Arc::new(SealManager::new(service.clone()));
 
@@ -82,5 +84,12 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     }
     let state = AppState::new(service, seal, config.clone());
     jobs::spawn(state.clone());
-    listen::serve(state, listener).await
+    let result = listen::serve(state.clone(), listener).await;
+    // A last digest so the log's end is signed.
+    if state.service.keyring().is_unsealed()
+        && let Err(e) = state.service.write_audit_digest().await
+    {
+        tracing::warn!(error = %e, "final audit digest failed");
+    }
+    result
 }

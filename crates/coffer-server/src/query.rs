@@ -10,6 +10,8 @@ use http::{HeaderValue, StatusCode};
 
 use crate::AppState;
 use crate::api::{authenticate, caller_of, read_body};
+use coffer_audit::AuditDraft;
+use std::sync::Arc;
 
 /// True when the request is for the Query protocol: no `X-Amz-Target`, and a form body or
 /// an `Action` in the URL.
@@ -35,7 +37,23 @@ pub async fn handle(
     body: Body,
     request_id: String,
 ) -> Response {
-    let (wire, result) = run(state, &parts, body, &request_id).await;
+    let mut call = crate::audit::Call::new(state, &parts, &request_id);
+    call.event_source = "iam.amazonaws.com";
+    let mut draft = None;
+    let (wire, result) = run(state, &parts, body, &request_id, &mut call, &mut draft).await;
+    let draft = draft.unwrap_or_else(|| call.draft(state, None));
+    let audited = match &result {
+        // XML responses are not copied into the record (responseElements stay null).
+        Ok(_) => crate::audit::finish(state, &draft, Ok(None)).await,
+        Err(e) => {
+            let message = e.to_string();
+            crate::audit::finish(state, &draft, Err((e.code(), &message))).await
+        }
+    };
+    let result = match audited {
+        Ok(()) => result,
+        Err(e) => Err(IamError::ServiceFailure(e.message)),
+    };
     match result {
         Ok(xml) => respond(StatusCode::OK, &request_id, xml),
         Err(e) => {
@@ -53,6 +71,8 @@ async fn run(
     parts: &http::request::Parts,
     body: Body,
     request_id: &str,
+    call: &mut crate::audit::Call,
+    draft: &mut Option<Arc<AuditDraft>>,
 ) -> (Wire, Result<String, IamError>) {
     let body = match read_body(body, state.config.max_body_bytes).await {
         Ok(b) => b,
@@ -62,6 +82,15 @@ async fn run(
         Ok(r) => r,
         Err(e) => return (Wire::Iam, Err(IamError::from(e))),
     };
+    let action: String = req
+        .action()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(128)
+        .collect();
+    call.event_name = action;
+    call.request_parameters = coffer_audit::request_parameters_from_form(req.params());
     // AssumeRoleWithWebIdentity is unsigned: the web identity token is the credential.
     let unsigned = !parts.headers.contains_key(http::header::AUTHORIZATION)
         && !parts
@@ -69,6 +98,16 @@ async fn run(
             .query()
             .is_some_and(|q| q.contains("X-Amz-Signature="));
     if unsigned && req.action() == Some("AssumeRoleWithWebIdentity") {
+        call.event_source = "sts.amazonaws.com";
+        call.read_only = true;
+        let mut d = call.draft(state, None);
+        if let Some(account) = req.get("RoleArn").and_then(|a| a.split(':').nth(4)) {
+            let mut r = d.record().clone();
+            r.user_identity.kind = "WebIdentityUser".to_owned();
+            r.recipient_account_id = account.to_owned();
+            d = Arc::new(AuditDraft::new(r, call.time_ms));
+        }
+        *draft = Some(d);
         if !state.service.keyring().is_unsealed() {
             return (
                 Wire::Sts,
@@ -84,7 +123,14 @@ async fn run(
         Ok(w) => w,
         Err(e) => return (Wire::Iam, Err(from_api(e))),
     };
-    let caller = caller_of(&who, parts);
+    if who.service == "sts" {
+        call.event_source = "sts.amazonaws.com";
+    }
+    call.read_only = crate::audit::is_read_only(call.event_source, &call.event_name);
+    let d = call.draft(state, Some(&who));
+    *draft = Some(Arc::clone(&d));
+    let mut caller = caller_of(&who, parts);
+    caller.audit = Some(d);
     if who.service == "sts" {
         (
             Wire::Sts,

@@ -18,6 +18,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Request id source.
     pub request_ids: Arc<RequestIds>,
+    /// Audit event id source.
+    pub event_ids: Arc<RequestIds>,
 }
 
 /// Unique request ids in UUID form without a random-number syscall per request: a random
@@ -55,6 +57,7 @@ impl AppState {
             auth: Arc::new(AuthCache::default()),
             config: Arc::new(config),
             request_ids: Arc::new(RequestIds::default()),
+            event_ids: Arc::new(RequestIds::default()),
         }
     }
 }

@@ -123,6 +123,7 @@ async fn unseal(State(s): State<AppState>, body: Bytes) -> Response {
 pub async fn admin(
     state: &AppState,
     who: &Authenticated,
+    caller: &coffer_service::Caller,
     op: &str,
     _body: &[u8],
 ) -> Result<Bytes, ApiError> {
@@ -137,7 +138,7 @@ pub async fn admin(
     }
     match op {
         "CreateAccount" => {
-            let c = state.service.create_account(false).await?;
+            let c = state.service.create_account(false, Some(caller)).await?;
             tracing::warn!(account = %c.account_id, by = %who.identity.principal.arn, "account created");
             let v = json!({
                 "AccountId": c.account_id,

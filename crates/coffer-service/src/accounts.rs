@@ -1,6 +1,7 @@
 //! Accounts and their access keys. A secret access key is stored only sealed under the
 //! root key; it is shown once, when created.
 
+use crate::Caller;
 use crate::{ApiResult, Service};
 use coffer_protocol::{ApiError, ErrorCode};
 use coffer_store::{AccessKeyRecord, AccountRecord, StoreError};
@@ -53,8 +54,13 @@ impl std::fmt::Debug for ResolvedKey {
 }
 
 impl Service {
-    /// Creates a new account with a random 12-digit id and a root access key.
-    pub async fn create_account(&self, admin: bool) -> ApiResult<NewCredentials> {
+    /// Creates a new account with a random 12-digit id and a root access key. The audit
+    /// record of `caller`'s call (if any) commits with the account.
+    pub async fn create_account(
+        &self,
+        admin: bool,
+        caller: Option<&Caller>,
+    ) -> ApiResult<NewCredentials> {
         for _ in 0..5 {
             let id = coffer_crypto::random_string(b"0123456789", 12);
             let rec = AccountRecord {
@@ -62,8 +68,16 @@ impl Service {
                 created_ms: self.now_ms(),
                 admin,
             };
-            match self.store.create_account(&rec).await {
-                Ok(()) => return self.create_access_key(&id).await,
+            let audit = caller
+                .and_then(|c| self.audit_for_commit(c, &serde_json::json!({"AccountId": id})));
+            let audited = audit.is_some();
+            match self.store.create_account_audited(&rec, audit).await {
+                Ok(()) => {
+                    if let (true, Some(c)) = (audited, caller) {
+                        self.audit_committed(c);
+                    }
+                    return self.create_access_key(&id).await;
+                }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(crate::convert::store(e)),
             }
@@ -83,6 +97,17 @@ impl Service {
         account_id: &str,
         principal_arn: &str,
     ) -> ApiResult<NewCredentials> {
+        self.create_access_key_audited(account_id, principal_arn, None)
+            .await
+    }
+
+    /// [`Service::create_access_key_for`] with `caller`'s audit record in the same write.
+    pub(crate) async fn create_access_key_audited(
+        &self,
+        account_id: &str,
+        principal_arn: &str,
+        caller: Option<&Caller>,
+    ) -> ApiResult<NewCredentials> {
         let akid = format!("AKIA{}", coffer_crypto::random_string(AKID_ALPHABET, 16));
         let secret = Zeroizing::new(coffer_crypto::random_string(SECRET_ALPHABET, 40));
         let wrapped = self
@@ -97,10 +122,21 @@ impl Service {
             created_ms: self.now_ms(),
             last_used: None,
         };
+        let audit = caller.and_then(|c| {
+            let user = principal_arn.rsplit_once(":user/").map(|(_, u)| u);
+            self.audit_for_commit(
+                c,
+                &serde_json::json!({"AccessKey": {"AccessKeyId": akid, "Status": "Active", "UserName": user}}),
+            )
+        });
+        let audited = audit.is_some();
         self.store
-            .put_access_key(&rec)
+            .put_access_key_audited(&rec, audit)
             .await
             .map_err(crate::convert::store)?;
+        if let (true, Some(c)) = (audited, caller) {
+            self.audit_committed(c);
+        }
         Ok(NewCredentials {
             account_id: account_id.to_owned(),
             access_key_id: akid,

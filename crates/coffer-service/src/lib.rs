@@ -6,6 +6,7 @@
 //! operation returns the protocol's output shape or an [`ApiError`].
 
 pub mod accounts;
+pub mod audit;
 pub mod authz;
 mod convert;
 pub mod iam;
@@ -42,6 +43,8 @@ pub struct Caller {
     pub source_ip: Option<String>,
     /// True when the request came over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// The call's audit record in progress (`None`: not audited, e.g. internal calls).
+    pub audit: Option<Arc<coffer_audit::AuditDraft>>,
 }
 
 impl Caller {
@@ -54,6 +57,7 @@ impl Caller {
             access_key_id: access_key_id.to_owned(),
             source_ip: None,
             secure_transport: false,
+            audit: None,
         }
     }
 
@@ -84,6 +88,8 @@ pub struct Service {
     key_use: Arc<std::sync::Mutex<KeyUses>>,
     /// OIDC issuers trusted by AssumeRoleWithWebIdentity.
     oidc: Arc<std::sync::RwLock<Vec<coffer_iam::oidc::IssuerConfig>>>,
+    /// Writes audit records that are not part of a write's transaction.
+    audit: Arc<audit::AuditWriter>,
 }
 
 /// Last recorded uses of access keys: key id → (service, region, minute).
@@ -99,7 +105,6 @@ impl Service {
             .map(|_| tokio::sync::Mutex::new(()))
             .collect();
         Self {
-            store,
             keyring,
             clock,
             write_locks,
@@ -107,6 +112,11 @@ impl Service {
             key_epoch: Arc::default(),
             key_use: Arc::default(),
             oidc: Arc::default(),
+            audit: Arc::new(audit::AuditWriter::new(
+                Arc::clone(&store),
+                audit::AuditMode::default(),
+            )),
+            store,
         }
     }
 

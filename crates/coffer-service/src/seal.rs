@@ -124,7 +124,7 @@ impl SealManager {
     async fn first_init(&self, root: SymmetricKey, cfg: SealConfig) -> ApiResult<NewCredentials> {
         self.save_config(&cfg).await?;
         self.service.keyring().set_root(root);
-        self.service.create_account(true).await
+        self.service.create_account(true, None).await
     }
 
     /// Initialises a new server with Shamir shares; fails if already initialised.

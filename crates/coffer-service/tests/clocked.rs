@@ -16,7 +16,7 @@ async fn service(store: Arc<dyn Store>) -> (Service, ManualClock, Caller) {
     let keyring = Arc::new(Keyring::new());
     keyring.set_root(coffer_crypto::SymmetricKey::generate());
     let svc = Service::new(store, keyring, Arc::new(clock.clone()));
-    let creds = svc.create_account(true).await.unwrap();
+    let creds = svc.create_account(true, None).await.unwrap();
     let caller = Caller::root(&creds.account_id, "us-east-1", &creds.access_key_id);
     (svc, clock, caller)
 }

@@ -999,7 +999,7 @@ fn audit_entry(n: u32, account: &str, name: &str, read_only: bool, time_ms: i64)
         time_ms,
         event_id: format!("event-{n}"),
         event_name: name.into(),
-        username: if n % 2 == 0 { "alice" } else { "root" }.into(),
+        username: if n.is_multiple_of(2) { "alice" } else { "root" }.into(),
         access_key_id: format!("AKIA{n}"),
         read_only,
         resources: vec![format!("res-{n}"), "shared".into()],

@@ -61,7 +61,10 @@ fn an_intact_log_verifies() {
     let ds = digests(&rows, &[5, 10, 18], &s);
     let r = check(rows, &ds);
     assert_eq!(r.problem, None);
-    assert_eq!((r.records, r.digests, r.last_seq, r.unsigned_tail), (20, 3, 20, 2));
+    assert_eq!(
+        (r.records, r.digests, r.last_seq, r.unsigned_tail),
+        (20, 3, 20, 2)
+    );
 }
 
 #[test]

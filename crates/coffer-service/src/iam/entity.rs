@@ -223,7 +223,9 @@ impl Service {
                 Some(())
             } else {
                 writes.push(put_doc(H::KIND, &name, &h));
-                self.iam_commit(account, rev, writes).await?.then_some(())
+                self.iam_commit(caller, account, rev, writes)
+                    .await?
+                    .then_some(())
             }
         })?;
         Ok(XmlWriter::without_result(Wire::Iam, action).finish(rid))

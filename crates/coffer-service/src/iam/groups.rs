@@ -40,7 +40,7 @@ impl Service {
                     inline_policies: Default::default(),
                     attached: Vec::new(),
                 };
-                self.iam_create(account, GROUP, &name, &group, || {
+                self.iam_create(caller, account, GROUP, &name, &group, || {
                     IamError::EntityAlreadyExists(format!("Group with name {name} already exists."))
                 })
                 .await?;
@@ -106,7 +106,7 @@ impl Service {
                             "Cannot delete entity, must delete policies first.".into(),
                         ));
                     }
-                    self.iam_commit(account, rev, vec![delete_doc(GROUP, &name)])
+                    self.iam_commit(caller, account, rev, vec![delete_doc(GROUP, &name)])
                         .await?
                         .then_some(())
                 })?;
@@ -137,9 +137,14 @@ impl Service {
                         } else {
                             user.groups.retain(|g| !g.eq_ignore_ascii_case(&group.name));
                         }
-                        self.iam_commit(account, rev, vec![put_doc(USER, &user.name, &user)])
-                            .await?
-                            .then_some(())
+                        self.iam_commit(
+                            caller,
+                            account,
+                            rev,
+                            vec![put_doc(USER, &user.name, &user)],
+                        )
+                        .await?
+                        .then_some(())
                     }
                 })?;
                 done()

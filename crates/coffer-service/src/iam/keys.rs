@@ -74,7 +74,7 @@ impl Service {
                     )));
                 }
                 let creds = self
-                    .create_access_key_for(account, &principal_arn)
+                    .create_access_key_audited(account, &principal_arn, Some(caller))
                     .await
                     .map_err(api_error)?;
                 let mut w = XmlWriter::new(Wire::Iam, action);
@@ -105,6 +105,8 @@ impl Service {
                         "The Access Key with id {id} cannot be found."
                     )));
                 }
+                let audit = self.audit_for_commit(caller, &serde_json::Value::Null);
+                let audited = audit.is_some();
                 let result = if action == "UpdateAccessKey" {
                     let status = req.required("Status").map_err(wire_error)?;
                     if status != "Active" && status != "Inactive" {
@@ -114,12 +116,19 @@ impl Service {
                             "satisfy enum value set: [Active, Inactive, Expired]",
                         ));
                     }
-                    self.store.set_access_key_status(id, status).await
+                    self.store
+                        .set_access_key_status_audited(id, status, audit)
+                        .await
                 } else {
-                    self.store.delete_access_key(id).await
+                    self.store.delete_access_key_audited(id, audit).await
                 };
                 match result {
-                    Ok(()) | Err(StoreError::NotFound) => {}
+                    Ok(()) => {
+                        if audited {
+                            self.audit_committed(caller);
+                        }
+                    }
+                    Err(StoreError::NotFound) => {}
                     Err(e) => return Err(store_error(e)),
                 }
                 self.key_epoch

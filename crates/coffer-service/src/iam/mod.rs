@@ -191,14 +191,25 @@ impl Service {
     }
 
     /// Commits a batch at `rev`: `Ok(false)` if another writer got there first.
+    /// The caller's audit record goes into the same transaction.
     pub(crate) async fn iam_commit(
         &self,
+        caller: &Caller,
         account: &str,
         rev: u64,
         writes: Vec<IamWrite>,
     ) -> IamResult<bool> {
-        match self.store.iam_commit(account, rev, writes).await {
+        let audit = self.audit_for_commit(caller, &serde_json::Value::Null);
+        let audited = audit.is_some();
+        match self
+            .store
+            .iam_commit_audited(account, rev, writes, audit)
+            .await
+        {
             Ok(_) => {
+                if audited {
+                    self.audit_committed(caller);
+                }
                 self.authz.invalidate(account);
                 Ok(true)
             }
@@ -213,6 +224,7 @@ impl Service {
     /// error), retrying on concurrent IAM changes.
     pub(crate) async fn iam_create<T: serde::Serialize>(
         &self,
+        caller: &Caller,
         account: &str,
         kind: &str,
         name: &str,
@@ -230,7 +242,7 @@ impl Service {
             if taken {
                 return Err(exists());
             }
-            self.iam_commit(account, rev, vec![put_doc(kind, name, doc)])
+            self.iam_commit(caller, account, rev, vec![put_doc(kind, name, doc)])
                 .await?
                 .then_some(())
         })

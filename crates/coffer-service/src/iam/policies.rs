@@ -56,7 +56,7 @@ impl Service {
                     is_aws_managed: false,
                     tags: req_tags(req)?,
                 };
-                self.iam_create(account, POLICY, &name, &policy, || {
+                self.iam_create(caller, account, POLICY, &name, &policy, || {
                     IamError::EntityAlreadyExists(format!(
                         "A policy called {name} already exists. Duplicate names are not allowed."
                     ))
@@ -153,7 +153,7 @@ impl Service {
                             "Cannot delete a policy used as a permissions boundary.".into(),
                         ));
                     }
-                    self.iam_commit(account, rev, vec![delete_doc(POLICY, &policy.name)])
+                    self.iam_commit(caller, account, rev, vec![delete_doc(POLICY, &policy.name)])
                         .await?
                         .then_some(())
                 })?;

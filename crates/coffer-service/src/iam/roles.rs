@@ -92,7 +92,7 @@ impl Service {
                     attached: Vec::new(),
                     boundary,
                 };
-                self.iam_create(account, ROLE, &name, &role, || {
+                self.iam_create(caller, account, ROLE, &name, &role, || {
                     IamError::EntityAlreadyExists(format!("Role with name {name} already exists."))
                 })
                 .await?;
@@ -177,7 +177,7 @@ impl Service {
                             put_doc(ROLE, &name, &role)
                         }
                     };
-                    self.iam_commit(account, rev, vec![write])
+                    self.iam_commit(caller, account, rev, vec![write])
                         .await?
                         .then_some(())
                 })?;

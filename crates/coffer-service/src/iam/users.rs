@@ -69,7 +69,7 @@ impl Service {
                     boundary,
                     groups: Vec::new(),
                 };
-                self.iam_create(account, USER, &name, &user, || {
+                self.iam_create(caller, account, USER, &name, &user, || {
                     IamError::EntityAlreadyExists(format!("User with name {name} already exists."))
                 })
                 .await?;
@@ -126,7 +126,7 @@ impl Service {
                     let rev = self.iam_rev(account).await?;
                     let user: User = self.holder(caller, action, &name).await?;
                     self.check_user_deletable(&user).await?;
-                    self.iam_commit(account, rev, vec![delete_doc(USER, &name)])
+                    self.iam_commit(caller, account, rev, vec![delete_doc(USER, &name)])
                         .await?
                         .then_some(())
                 })?;
@@ -154,7 +154,7 @@ impl Service {
                         let k: Vec<&str> = keys.iter().map(String::as_str).collect();
                         remove_tags(&user.tags, &k)
                     };
-                    self.iam_commit(account, rev, vec![put_doc(USER, &name, &user)])
+                    self.iam_commit(caller, account, rev, vec![put_doc(USER, &name, &user)])
                         .await?
                         .then_some(())
                 })?;

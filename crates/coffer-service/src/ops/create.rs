@@ -100,12 +100,24 @@ impl Service {
             None => None,
         };
         let version_id = version.as_ref().map(|v| v.record.version_id.clone());
-        match self.store.commit(Change::Create { secret, version }).await {
-            Ok(()) => Ok(CreateSecretOutput {
-                arn,
-                name,
-                version_id,
-            }),
+        let out = CreateSecretOutput {
+            arn,
+            name,
+            version_id,
+        };
+        let audit = self.audit_for_commit(caller, &out);
+        let audited = audit.is_some();
+        match self
+            .store
+            .commit_audited(Change::Create { secret, version }, audit)
+            .await
+        {
+            Ok(()) => {
+                if audited {
+                    self.audit_committed(caller);
+                }
+                Ok(out)
+            }
             Err(StoreError::NameTaken) | Err(StoreError::Conflict) => {
                 // Lost a race with a concurrent create: answer as if we had seen it first.
                 match self

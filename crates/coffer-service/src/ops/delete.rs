@@ -103,8 +103,20 @@ impl Service {
             .map_err(crate::convert::store)?;
         let n = due.len();
         for arn in due {
+            let mut parts = arn.split(':');
+            let region = parts.nth(3).unwrap_or_default().to_owned();
+            let account = parts.next().unwrap_or_default().to_owned();
+            let audit = (self.audit.mode() != crate::audit::AuditMode::Off).then(|| {
+                self.service_event(
+                    &account,
+                    &region,
+                    "SecretPurged",
+                    &[&arn],
+                    serde_json::json!({"reason": "the recovery window ended"}),
+                )
+            });
             self.store
-                .commit(Change::Purge { arn })
+                .commit_audited(Change::Purge { arn }, audit)
                 .await
                 .map_err(crate::convert::store)?;
         }

@@ -220,7 +220,7 @@ impl Service {
 
     /// Read-modify-write of one secret with optimistic concurrency: `plan` sees the current
     /// state and returns the change to commit (or None for a no-op) plus its result.
-    pub(crate) async fn mutate<R>(
+    pub(crate) async fn mutate<R: serde::Serialize>(
         &self,
         caller: &Caller,
         access: &Access,
@@ -234,7 +234,7 @@ impl Service {
             let state = self.resolve(caller, access, secret_id).await?;
             let (change, out) = plan(&state)?;
             let Some(change) = change else { return Ok(out) };
-            if self.commit_or_retry(change).await? {
+            if self.commit_or_retry(caller, change, &out).await? {
                 return Ok(out);
             }
         }
@@ -243,11 +243,24 @@ impl Service {
 }
 
 impl Service {
-    /// Commits one planned change: `Ok(true)` when it landed, `Ok(false)` when a concurrent
-    /// writer got there first (re-read and plan again), `Err` on a storage failure.
-    pub(crate) async fn commit_or_retry(&self, change: Change) -> ApiResult<bool> {
-        match self.store.commit(change).await {
-            Ok(()) => Ok(true),
+    /// Commits one planned change with the caller's audit record (whose response elements
+    /// are `response`): `Ok(true)` when it landed, `Ok(false)` when a concurrent writer got
+    /// there first (re-read and plan again), `Err` on a storage failure.
+    pub(crate) async fn commit_or_retry<T: serde::Serialize>(
+        &self,
+        caller: &Caller,
+        change: Change,
+        response: &T,
+    ) -> ApiResult<bool> {
+        let audit = self.audit_for_commit(caller, response);
+        let audited = audit.is_some();
+        match self.store.commit_audited(change, audit).await {
+            Ok(()) => {
+                if audited {
+                    self.audit_committed(caller);
+                }
+                Ok(true)
+            }
             Err(StoreError::Conflict) | Err(StoreError::NotFound) => Ok(false),
             Err(e) => Err(crate::convert::store(e)),
         }

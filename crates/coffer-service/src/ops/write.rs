@@ -116,13 +116,14 @@ impl Service {
             }
             let stages = version.record.stages.clone();
             let change = self.add_version_change(&state, version, None)?;
-            if self.commit_or_retry(change).await? {
-                return Ok(SecretVersionOutput {
-                    arn: state.secret.arn,
-                    name: state.secret.name,
-                    version_id: Some(token),
-                    version_stages: Some(stages),
-                });
+            let out = SecretVersionOutput {
+                arn: state.secret.arn,
+                name: state.secret.name,
+                version_id: Some(token.clone()),
+                version_stages: Some(stages),
+            };
+            if self.commit_or_retry(caller, change, &out).await? {
+                return Ok(out);
             }
         }
         Err(super::gave_up("PutSecretValue"))
@@ -201,13 +202,14 @@ impl Service {
                     super::meta::update_meta(&state, secret)
                 }
             };
-            if self.commit_or_retry(change).await? {
-                return Ok(SecretVersionOutput {
-                    arn: state.secret.arn,
-                    name: state.secret.name,
-                    version_id: new.as_ref().map(|_| token.clone()),
-                    version_stages: None,
-                });
+            let out = SecretVersionOutput {
+                arn: state.secret.arn,
+                name: state.secret.name,
+                version_id: new.as_ref().map(|_| token.clone()),
+                version_stages: None,
+            };
+            if self.commit_or_retry(caller, change, &out).await? {
+                return Ok(out);
             }
         }
         Err(super::gave_up("UpdateSecret"))

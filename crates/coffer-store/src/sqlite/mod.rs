@@ -459,7 +459,7 @@ impl Store for SqliteStore {
     }
 
     async fn audit_head(&self) -> StoreResult<(u64, [u8; 32])> {
-        self.read(|conn| audit::head(conn)).await
+        self.read(audit::head).await
     }
 
     async fn audit_range(&self, after_seq: u64, limit: usize) -> StoreResult<Vec<AuditRow>> {
@@ -478,11 +478,11 @@ impl Store for SqliteStore {
     }
 
     async fn audit_digests(&self) -> StoreResult<Vec<Digest>> {
-        self.read(|conn| audit::digests(conn)).await
+        self.read(audit::digests).await
     }
 
     async fn audit_anchor(&self) -> StoreResult<Anchor> {
-        self.read(|conn| audit::anchor(conn)).await
+        self.read(audit::anchor).await
     }
 
     async fn audit_prune(&self, before_ms: i64) -> StoreResult<u64> {
