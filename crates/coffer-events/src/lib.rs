@@ -1,0 +1,21 @@
+//! EventBridge-style events and rules for Coffer. Pure: no I/O, no async, no global state.
+//!
+//! - [`pattern`]: the Amazon EventBridge event-pattern language ([`Pattern`]).
+//! - [`Event`]: events in EventBridge's envelope, with sources `coffer.secretsmanager`,
+//!   `coffer.kms` and `coffer.iam`.
+//! - [`events_from_record`]: audit records (CloudTrail format) → events.
+//! - [`RuleSet`]: rules (pattern + targets) loaded from JSON, matched against events.
+//! - [`sign`]/[`verify`]: the `X-Coffer-Signature` webhook signature.
+//!
+//! ```
+//! use coffer_events::Pattern;
+//! use serde_json::json;
+//! let p = Pattern::parse(r#"{"source":["coffer.secretsmanager"],
+//!     "detail":{"eventName":[{"prefix":"Delete"}]}}"#).unwrap();
+//! assert!(p.matches(&json!({"source":"coffer.secretsmanager",
+//!     "detail":{"eventName":"DeleteSecret"}})));
+//! ```
+
+pub mod pattern;
+
+pub use pattern::{Pattern, PatternError};
