@@ -16,6 +16,10 @@
 //!     "detail":{"eventName":"DeleteSecret"}})));
 //! ```
 
+mod event;
+mod mapping;
 pub mod pattern;
 
+pub use event::{Event, SOURCE_IAM, SOURCE_KMS, SOURCE_SECRETS_MANAGER};
+pub use mapping::{MappingConfig, detail_type, events_from_record};
 pub use pattern::{Pattern, PatternError};

@@ -28,6 +28,8 @@ mod text;
 use serde_json::Value;
 use std::str::FromStr;
 
+pub(crate) use text::Glob;
+
 use leaf::Matcher;
 
 /// Largest accepted pattern text, in bytes.

@@ -62,6 +62,18 @@ impl Glob {
         Ok(Glob { toks })
     }
 
+    /// Plain glob (used for ARN lists): every `*` is a wildcard, no escapes.
+    pub(crate) fn parse_plain(p: &str) -> Glob {
+        let mut toks: Vec<Tok> = Vec::with_capacity(p.len());
+        for b in p.bytes() {
+            let t = if b == b'*' { Tok::Star } else { Tok::Byte(b) };
+            if !(t == Tok::Star && toks.last() == Some(&Tok::Star)) {
+                toks.push(t);
+            }
+        }
+        Glob { toks }
+    }
+
     /// Whether the whole of `s` matches. Linear backtracking over the last star, so
     /// O(len(s) × len(pattern)) at worst. Byte-wise, which is exact for UTF-8 since a
     /// star can only stop at positions where the next literal byte matches.
@@ -171,6 +183,14 @@ mod tests {
         assert!(Glob::parse_escaped("a**").is_err());
         assert!(Glob::parse_escaped(r"a\b").is_err());
         assert!(Glob::parse_escaped("a\\").is_err());
+        assert!(
+            Glob::parse_plain("arn:aws:iam::*:role/**breakglass")
+                .matches("arn:aws:iam::111122223333:role/ops/breakglass")
+        );
+        assert!(
+            !Glob::parse_plain("arn:aws:iam::*:role/breakglass")
+                .matches("arn:aws:iam::111122223333:role/breakglass2")
+        );
     }
 
     #[test]
