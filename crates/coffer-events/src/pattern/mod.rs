@@ -254,3 +254,5 @@ fn any_leaf(value: Option<&Value>, f: &dyn Fn(&Value) -> bool) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validation_tests;
