@@ -19,7 +19,14 @@
 mod event;
 mod mapping;
 pub mod pattern;
+mod rules;
+mod sign;
 
 pub use event::{Event, SOURCE_IAM, SOURCE_KMS, SOURCE_SECRETS_MANAGER};
 pub use mapping::{MappingConfig, detail_type, events_from_record};
 pub use pattern::{Pattern, PatternError};
+pub use rules::{
+    DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_RULES, MAX_TARGETS_PER_RULE, Rule, RuleError,
+    RuleSet, Target, WebhookSecret,
+};
+pub use sign::{SIGNATURE_HEADER, SignError, sign, verify};

@@ -131,3 +131,57 @@ fn foreign_grant() {
     assert_eq!(events[1].detail["secretName"], "shared/partner-token");
     assert_minimal(&events);
 }
+
+#[test]
+fn records_through_rules_and_signature() {
+    use coffer_events::{RuleSet, SIGNATURE_HEADER, Target, sign, verify};
+    let rules = RuleSet::parse(
+        r#"{"rules": [
+          {"name": "secret-deletions",
+           "event_pattern": {"source": ["coffer.secretsmanager"],
+                             "detail-type": ["Secret Deleted", "Secret Deletion Scheduled"]},
+           "targets": [{"type": "webhook", "url": "https://hooks.example.com/x", "secret": "k1"}]},
+          {"name": "root-activity",
+           "event_pattern": {"detail": {"userIdentity": {"type": ["Root"]}}},
+           "targets": [{"type": "log"}]},
+          {"name": "cross-account",
+           "event_pattern": {"detail-type": ["Foreign Account Granted"],
+                             "detail": {"foreignAccounts": [{"anything-but": "111122223333"}]}},
+           "targets": [{"type": "command", "argv": ["/usr/bin/logger"]}]},
+          {"name": "eu-only", "event_pattern": {"region": [{"prefix": "eu-"}],
+                                                 "resources": [{"wildcard": "arn:aws:secretsmanager:*:secret:shared/*"}]}}
+        ]}"#,
+    )
+    .unwrap();
+    let mut hits: Vec<(String, String)> = Vec::new();
+    for name in [
+        "create-secret",
+        "delete-secret-root-force",
+        "get-secret-value-pending-deletion",
+        "put-resource-policy-foreign",
+    ] {
+        for event in map(name) {
+            for rule in rules.matching(&event) {
+                hits.push((event.detail_type.clone(), rule.name.clone()));
+                if let Some(Target::Webhook { secret, .. }) = rule.targets.first() {
+                    let body = event.to_json();
+                    let header = sign(secret.expose().as_bytes(), 1_795_789_219, body.as_bytes());
+                    assert_eq!(SIGNATURE_HEADER, "X-Coffer-Signature");
+                    verify(b"k1", &header, body.as_bytes(), 1_795_789_220, 300).unwrap();
+                }
+            }
+        }
+    }
+    let hits: Vec<(&str, &str)> = hits.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        hits,
+        [
+            (dt::SECRET_DELETED, "secret-deletions"),
+            (dt::SECRET_DELETED, "root-activity"),
+            (dt::DELETION_BY_ROOT, "root-activity"),
+            (dt::RESOURCE_POLICY_CHANGED, "eu-only"),
+            (dt::FOREIGN_ACCOUNT_GRANTED, "cross-account"),
+            (dt::FOREIGN_ACCOUNT_GRANTED, "eu-only"),
+        ]
+    );
+}
