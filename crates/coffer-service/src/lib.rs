@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod authz;
+pub mod controls;
 mod convert;
 pub mod iam;
 pub mod keyring;
@@ -84,6 +85,8 @@ pub struct Service {
     key_use: Arc<std::sync::Mutex<KeyUses>>,
     /// OIDC issuers trusted by AssumeRoleWithWebIdentity.
     oidc: Arc<std::sync::RwLock<Vec<coffer_iam::oidc::IssuerConfig>>>,
+    /// Detective and preventive controls settings (`None`: defaults).
+    controls: Arc<std::sync::RwLock<Option<Arc<controls::ControlsConfig>>>>,
 }
 
 /// Last recorded uses of access keys: key id → (service, region, minute).
@@ -107,6 +110,7 @@ impl Service {
             key_epoch: Arc::default(),
             key_use: Arc::default(),
             oidc: Arc::default(),
+            controls: Arc::default(),
         }
     }
 
