@@ -1,6 +1,7 @@
 //! `coffer`: the server and its operator tools in one binary.
 
 mod client;
+mod controls;
 mod iam;
 mod operator;
 
@@ -31,6 +32,9 @@ enum Command {
     /// IAM helpers (`explain`: which statement decides a request and why).
     #[command(subcommand)]
     Iam(iam::IamCommand),
+    /// Run the detective controls over your account and region (AWS_* credentials).
+    /// Exit status: 0 without findings, 3 with findings.
+    Controls(controls::ControlsArgs),
 }
 
 /// Options of `coffer serve`.
@@ -83,6 +87,11 @@ struct ServeArgs {
         hide = true
     )]
     test_clock_offset_secs: i64,
+    /// Detective and preventive controls (JSON): required_tags, name_pattern,
+    /// max_days_unused, require_rotation, require_customer_managed_key,
+    /// organization_accounts, enforce_at_create.
+    #[arg(long, env = "COFFER_CONTROLS_FILE")]
+    controls_file: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -124,6 +133,7 @@ fn main() -> anyhow::Result<()> {
                 purge_interval_secs: a.purge_interval_secs,
                 oidc_issuers: a.oidc_issuers,
                 clock_offset_secs: a.test_clock_offset_secs,
+                controls_file: a.controls_file,
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))
@@ -131,5 +141,14 @@ fn main() -> anyhow::Result<()> {
         Command::Operator(c) => rt.block_on(operator::run_operator(c)),
         Command::Account(c) => rt.block_on(operator::run_account(c)),
         Command::Iam(c) => rt.block_on(iam::run(c)),
+        Command::Controls(a) => {
+            let code = rt.block_on(controls::run(a))?;
+            if code != 0 {
+                use std::io::Write;
+                std::io::stdout().flush()?;
+                std::process::exit(code);
+            }
+            Ok(())
+        }
     }
 }

@@ -178,7 +178,7 @@ async fn dispatch(
     body: &[u8],
 ) -> Result<Bytes, ApiError> {
     if let Some(op) = target.strip_prefix(ADMIN_PREFIX) {
-        return crate::sys::admin(state, who, op, body).await;
+        return crate::sys::admin(state, who, caller, op, body).await;
     }
     let op = target
         .strip_prefix(TARGET_PREFIX)

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub oidc_issuers: Vec<String>,
     /// Testing aid: shift the server's clock by this many seconds.
     pub clock_offset_secs: i64,
+    /// Detective and preventive controls settings (JSON), if any.
+    pub controls_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +55,7 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             oidc_issuers: Vec::new(),
             clock_offset_secs: 0,
+            controls_file: None,
         }
     }
 }
@@ -130,4 +133,17 @@ pub fn load_oidc_issuers(specs: &[String]) -> anyhow::Result<Vec<coffer_iam::oid
             })
         })
         .collect()
+}
+
+/// Reads and validates the controls file, if one is configured.
+pub fn load_controls(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<coffer_service::controls::ControlsConfig>> {
+    use anyhow::Context;
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading controls file {}", path.display()))?;
+    let cfg = coffer_service::controls::ControlsConfig::from_json(&text)
+        .with_context(|| format!("invalid controls file {}", path.display()))?;
+    Ok(Some(cfg))
 }
