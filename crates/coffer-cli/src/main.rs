@@ -2,6 +2,7 @@
 
 mod audit;
 mod client;
+mod controls;
 mod iam;
 mod operator;
 
@@ -35,6 +36,9 @@ enum Command {
     /// The audit log: verify its integrity, search it, export it.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run the detective controls over your account and region (AWS_* credentials).
+    /// Exit status: 0 without findings, 3 with findings.
+    Controls(controls::ControlsArgs),
 }
 
 /// Options of `coffer serve`.
@@ -97,6 +101,11 @@ struct ServeArgs {
     /// Days audit records are kept (default: forever).
     #[arg(long, env = "COFFER_AUDIT_RETENTION_DAYS")]
     audit_retention_days: Option<u32>,
+    /// Detective and preventive controls (JSON): required_tags, name_pattern,
+    /// max_days_unused, require_rotation, require_customer_managed_key,
+    /// organization_accounts, enforce_at_create.
+    #[arg(long, env = "COFFER_CONTROLS_FILE")]
+    controls_file: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -141,6 +150,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 audit_mode: a.audit_mode,
                 audit_digest_interval_secs: a.audit_digest_interval_secs,
                 audit_retention_days: a.audit_retention_days,
+                controls_file: a.controls_file,
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))?;
@@ -149,6 +159,14 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Account(c) => rt.block_on(operator::run_account(c))?,
         Command::Iam(c) => rt.block_on(iam::run(c))?,
         Command::Audit(c) => return rt.block_on(audit::run(c)),
+        Command::Controls(a) => {
+            let code = rt.block_on(controls::run(a))?;
+            if code != 0 {
+                use std::io::Write;
+                std::io::stdout().flush()?;
+                return Ok(std::process::ExitCode::from(code as u8));
+            }
+        }
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -104,6 +104,34 @@ impl SecretRecord {
     }
 }
 
+/// Rotation as the controls see it. Rotation is not implemented yet: until it is, its state is
+/// read from [`SecretRecord::extra`] (`extra["rotation"]["enabled"] == true` means enabled,
+/// anything else not; `extra["rotation"]["last_outcome"] == "failed"` means the last rotation
+/// failed). These two accessors are the only readers, so the rotation feature can move the
+/// state elsewhere by changing them.
+impl SecretRecord {
+    /// Whether rotation is enabled for the secret.
+    pub fn rotation_enabled(&self) -> bool {
+        self.extra
+            .get(ROTATION_FIELD)
+            .and_then(|r| r.get("enabled"))
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+    }
+
+    /// Whether the secret's last rotation failed.
+    pub fn rotation_failed(&self) -> bool {
+        self.extra
+            .get(ROTATION_FIELD)
+            .and_then(|r| r.get("last_outcome"))
+            .and_then(serde_json::Value::as_str)
+            == Some("failed")
+    }
+}
+
+/// Key in [`SecretRecord::extra`] holding rotation state (see [`SecretRecord::rotation_enabled`]).
+const ROTATION_FIELD: &str = "rotation";
+
 /// Key in [`SecretRecord::extra`] holding the resource policy text.
 const RESOURCE_POLICY_FIELD: &str = "resource_policy";
 

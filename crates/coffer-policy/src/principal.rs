@@ -190,6 +190,20 @@ impl PrincipalValue {
     pub fn is_any(&self) -> bool {
         self.class == Class::Any
     }
+
+    /// The AWS account this value names: the account itself (`123456789012`,
+    /// `arn:aws:iam::123456789012:root`) or the account in a user, role or session ARN.
+    /// `None` for `*`, non-`AWS` principal types and ARNs without a 12-digit account.
+    pub fn account(&self) -> Option<&str> {
+        if self.kind != PrincipalType::Aws {
+            return None;
+        }
+        match &self.class {
+            Class::Any => None,
+            Class::Account(a) => Some(a),
+            Class::Role(arn) | Class::Exact(arn) => arn.split(':').nth(4).filter(|a| is_account(a)),
+        }
+    }
 }
 
 impl PrincipalElement {
@@ -214,5 +228,35 @@ impl PrincipalElement {
     /// Whether the element names everyone (`*` or `{"AWS":"*"}`).
     pub fn is_any(&self) -> bool {
         self.wildcard || self.values.iter().any(PrincipalValue::is_any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(json: &str) -> Vec<PrincipalValue> {
+        let j = crate::json::parse(json).unwrap();
+        parse(&j, false).unwrap().values
+    }
+
+    #[test]
+    fn account_of_each_principal_form() {
+        let v = values(
+            r#"{"AWS":["111111111111","arn:aws:iam::222222222222:root","arn:aws:iam::333333333333:role/r",
+                "arn:aws:sts::444444444444:assumed-role/r/s","*"],"Service":"lambda.amazonaws.com"}"#,
+        );
+        let accounts: Vec<Option<&str>> = v.iter().map(PrincipalValue::account).collect();
+        assert_eq!(
+            accounts,
+            [
+                Some("111111111111"),
+                Some("222222222222"),
+                Some("333333333333"),
+                Some("444444444444"),
+                None,
+                None
+            ]
+        );
     }
 }

@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub audit_digest_interval_secs: u64,
     /// Days audit records are kept (`None`: forever).
     pub audit_retention_days: Option<u32>,
+    /// Detective and preventive controls settings (JSON), if any.
+    pub controls_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +64,7 @@ impl Default for ServerConfig {
             audit_mode: coffer_service::audit::AuditMode::default(),
             audit_digest_interval_secs: 60,
             audit_retention_days: None,
+            controls_file: None,
         }
     }
 }
@@ -139,4 +142,17 @@ pub fn load_oidc_issuers(specs: &[String]) -> anyhow::Result<Vec<coffer_iam::oid
             })
         })
         .collect()
+}
+
+/// Reads and validates the controls file, if one is configured.
+pub fn load_controls(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<coffer_service::controls::ControlsConfig>> {
+    use anyhow::Context;
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading controls file {}", path.display()))?;
+    let cfg = coffer_service::controls::ControlsConfig::from_json(&text)
+        .with_context(|| format!("invalid controls file {}", path.display()))?;
+    Ok(Some(cfg))
 }

@@ -26,6 +26,7 @@ use std::sync::Arc;
 /// Opens the data directory, unseals in dev mode, and serves until SIGINT/SIGTERM.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     config.check()?;
+    let controls = config::load_controls(config.controls_file.as_deref())?;
     // Fail on a busy port or unreadable TLS files before touching the data directory.
     let listener = listen::bind(&config).await?;
     std::fs::create_dir_all(&config.data_dir)
@@ -46,6 +47,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let service = Service::new(Arc::new(store), Arc::new(Keyring::new()), clock)
         .with_audit_mode(config.audit_mode);
     service.set_oidc_issuers(config::load_oidc_issuers(&config.oidc_issuers)?);
+    service.set_controls(controls);
     let seal = Arc::new(SealManager::new(service.clone()));
 
     if config.dev {

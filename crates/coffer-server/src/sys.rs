@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use coffer_protocol::{ApiError, ErrorCode};
+use coffer_service::Caller;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -119,14 +120,18 @@ async fn unseal(State(s): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-/// `CofferAdmin.*` operations: only keys of an admin account may call them.
+/// `CofferAdmin.*` operations. `RunControls` works on the caller's own account (its root,
+/// or an identity allowed `coffer:RunControls`); the others need a key of an admin account.
 pub async fn admin(
     state: &AppState,
     who: &Authenticated,
-    caller: &coffer_service::Caller,
+    caller: &Caller,
     op: &str,
-    _body: &[u8],
+    body: &[u8],
 ) -> Result<Bytes, ApiError> {
+    if op == "RunControls" {
+        return run_controls(state, caller, body).await;
+    }
     if !who.admin {
         return Err(ApiError::new(
             ErrorCode::AccessDeniedException,
@@ -160,4 +165,45 @@ pub async fn admin(
             format!("Unknown administrative operation {op:?}."),
         )),
     }
+}
+
+/// `CofferAdmin.RunControls` request: no parameters yet.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RunControlsBody {}
+
+/// `CofferAdmin.RunControls`: the detective controls over the caller's account and region.
+/// Answers `{"Findings":[{"Control","SecretArn","SecretName","Detail"}],"Evaluated":n,
+/// "Controls":[ids]}`, findings sorted by (secret name, control).
+async fn run_controls(state: &AppState, caller: &Caller, body: &[u8]) -> Result<Bytes, ApiError> {
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::from_slice::<RunControlsBody>(body).map_err(|_| {
+            ApiError::new(
+                ErrorCode::SerializationException,
+                "RunControls takes an empty JSON object {}.",
+            )
+        })?;
+    }
+    let report = state.service.run_controls(caller).await?;
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "Control": f.control.as_str(),
+                "SecretArn": f.secret_arn,
+                "SecretName": f.secret_name,
+                "Detail": f.detail,
+            })
+        })
+        .collect();
+    let controls: Vec<&str> = report.controls.iter().map(|c| c.as_str()).collect();
+    let v = json!({
+        "Findings": findings,
+        "Evaluated": report.evaluated,
+        "Controls": controls,
+    });
+    serde_json::to_vec(&v)
+        .map(Bytes::from)
+        .map_err(|_| ApiError::internal())
 }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod authz;
+pub mod controls;
 mod convert;
 pub mod iam;
 pub mod keyring;
@@ -90,6 +91,8 @@ pub struct Service {
     oidc: Arc<std::sync::RwLock<Vec<coffer_iam::oidc::IssuerConfig>>>,
     /// Writes audit records that are not part of a write's transaction.
     audit: Arc<audit::AuditWriter>,
+    /// Detective and preventive controls settings (`None`: defaults).
+    controls: Arc<std::sync::RwLock<Option<Arc<controls::ControlsConfig>>>>,
 }
 
 /// Last recorded uses of access keys: key id → (service, region, minute).
@@ -117,6 +120,7 @@ impl Service {
                 audit::AuditMode::default(),
             )),
             store,
+            controls: Arc::default(),
         }
     }
 

@@ -34,6 +34,7 @@ impl Service {
         }
         let tags = tags_from(input.tags);
         validate::tags(&tags).map_err(crate::convert::core)?;
+        self.enforce_create_controls(&name, &tags)?;
         if input
             .add_replica_regions
             .as_ref()

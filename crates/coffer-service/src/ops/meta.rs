@@ -317,6 +317,7 @@ impl Service {
                 if state.secret.is_deleted() {
                     return Err(deleted_error());
                 }
+                self.enforce_untag_controls(&keys)?;
                 let mut secret = bumped(&state.secret, now);
                 secret.tags.retain(|t| !keys.contains(&t.key));
                 Ok((Some(update_meta(state, secret)), ()))
