@@ -21,7 +21,7 @@ async fn service(controls: &str) -> (Service, ManualClock, Caller) {
         Arc::new(clock.clone()),
     );
     svc.set_controls(Some(ControlsConfig::from_json(controls).unwrap()));
-    let creds = svc.create_account(true).await.unwrap();
+    let creds = svc.create_account(true, None).await.unwrap();
     let caller = Caller::root(&creds.account_id, "us-east-1", &creds.access_key_id);
     (svc, clock, caller)
 }
