@@ -34,6 +34,11 @@ pub struct ServerConfig {
     pub oidc_issuers: Vec<String>,
     /// Testing aid: shift the server's clock by this many seconds.
     pub clock_offset_secs: i64,
+    /// Serve Prometheus metrics at `GET /metrics` (unauthenticated).
+    pub metrics: bool,
+    /// The log is JSON lines on stderr: start-up warnings are logged as events instead of
+    /// printed as text.
+    pub json_logs: bool,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +58,8 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             oidc_issuers: Vec::new(),
             clock_offset_secs: 0,
+            metrics: true,
+            json_logs: false,
         }
     }
 }

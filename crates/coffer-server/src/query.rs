@@ -35,7 +35,13 @@ pub async fn handle(
     body: Body,
     request_id: String,
 ) -> Response {
-    let (wire, result) = run(state, &parts, body, &request_id).await;
+    let (started, mut action) = (std::time::Instant::now(), None);
+    let (wire, result) = run(state, &parts, body, &request_id, &mut action).await;
+    let code = result.as_ref().err().map(IamError::code);
+    let sts = wire == Wire::Sts;
+    state
+        .metrics
+        .observe_query(sts, action.as_deref(), code, started.elapsed());
     match result {
         Ok(xml) => respond(StatusCode::OK, &request_id, xml),
         Err(e) => {
@@ -53,6 +59,7 @@ async fn run(
     parts: &http::request::Parts,
     body: Body,
     request_id: &str,
+    action: &mut Option<String>,
 ) -> (Wire, Result<String, IamError>) {
     let body = match read_body(body, state.config.max_body_bytes).await {
         Ok(b) => b,
@@ -62,6 +69,7 @@ async fn run(
         Ok(r) => r,
         Err(e) => return (Wire::Iam, Err(IamError::from(e))),
     };
+    *action = req.action().map(str::to_owned);
     // AssumeRoleWithWebIdentity is unsigned: the web identity token is the credential.
     let unsigned = !parts.headers.contains_key(http::header::AUTHORIZATION)
         && !parts

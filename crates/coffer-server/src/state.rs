@@ -2,6 +2,7 @@
 
 use crate::auth::AuthCache;
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use coffer_service::{SealManager, Service};
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Request id source.
     pub request_ids: Arc<RequestIds>,
+    /// Prometheus metrics of this server.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Unique request ids in UUID form without a random-number syscall per request: a random
@@ -55,6 +58,7 @@ impl AppState {
             auth: Arc::new(AuthCache::default()),
             config: Arc::new(config),
             request_ids: Arc::new(RequestIds::default()),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }
