@@ -83,7 +83,10 @@ struct ServeArgs {
         hide = true
     )]
     test_clock_offset_secs: i64,
-    /// Log format.
+    /// Do not serve Prometheus metrics at `GET /metrics` (served unauthenticated by default).
+    #[arg(long, env = "COFFER_NO_METRICS")]
+    no_metrics: bool,
+    /// Log format: `json` writes one JSON object per line to stderr.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
 }
@@ -92,11 +95,12 @@ fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
+    let json = format == "json";
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(!json && std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    if format == "json" {
+    if json {
         builder.json().init();
     } else {
         builder.init();
@@ -124,6 +128,8 @@ fn main() -> anyhow::Result<()> {
                 purge_interval_secs: a.purge_interval_secs,
                 oidc_issuers: a.oidc_issuers,
                 clock_offset_secs: a.test_clock_offset_secs,
+                metrics: !a.no_metrics,
+                json_logs: a.log_format == "json",
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))
