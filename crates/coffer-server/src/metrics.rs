@@ -260,7 +260,7 @@ impl Metrics {
             rotations.clone(),
         );
         for r in [RotationOutcome::Succeeded, RotationOutcome::Failed] {
-            rotations.get_or_create(&OutcomeLabels { outcome: r.label() });
+            drop(rotations.get_or_create(&OutcomeLabels { outcome: r.label() }));
         }
         let audit_records = Family::<OutcomeLabels, Counter>::default();
         registry.register(
@@ -269,7 +269,7 @@ impl Metrics {
             audit_records.clone(),
         );
         for a in [AuditOutcome::Written, AuditOutcome::Failed] {
-            audit_records.get_or_create(&OutcomeLabels { outcome: a.label() });
+            drop(audit_records.get_or_create(&OutcomeLabels { outcome: a.label() }));
         }
         let audit_lag = Family::<SinkLabels, Gauge>::default();
         registry.register(
