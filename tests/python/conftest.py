@@ -95,15 +95,18 @@ def client_env(access_key_id: str, secret_access_key: str, region: str = "us-eas
     return env
 
 
-def start_server(data_dir: Path, *extra_args: str, timeout: float = 60.0) -> CofferServer:
-    """Starts `coffer serve --dev` on a free port (port 0) and waits for its banner."""
+def start_server(data_dir: Path, *extra_args: str, timeout: float = 60.0, env: dict | None = None) -> CofferServer:
+    """Starts `coffer serve --dev` on a free port (port 0) and waits for its banner; `env`
+    adds (or overrides) environment variables of the server process (e.g. COFFER_LOG)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     out_path = data_dir.parent / f"{data_dir.name}.stdout"
     err_path = data_dir.parent / f"{data_dir.name}.stderr"
     out = open(out_path, "wb")
     err = open(err_path, "wb")
+    extra_env = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COFFER_"))}
     env.setdefault("COFFER_LOG", "info")
+    env.update(extra_env)
     cmd = [coffer_bin(), "serve", "--dev", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0", *extra_args]
     proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
     out.close()

@@ -106,7 +106,10 @@ struct ServeArgs {
     /// organization_accounts, enforce_at_create.
     #[arg(long, env = "COFFER_CONTROLS_FILE")]
     controls_file: Option<PathBuf>,
-    /// Log format.
+    /// Do not serve Prometheus metrics at `GET /metrics` (served unauthenticated by default).
+    #[arg(long, env = "COFFER_NO_METRICS")]
+    no_metrics: bool,
+    /// Log format: `json` writes one JSON object per line to stderr.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
 }
@@ -115,11 +118,12 @@ fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
+    let json = format == "json";
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(!json && std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    if format == "json" {
+    if json {
         builder.json().init();
     } else {
         builder.init();
@@ -151,6 +155,8 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 audit_digest_interval_secs: a.audit_digest_interval_secs,
                 audit_retention_days: a.audit_retention_days,
                 controls_file: a.controls_file,
+                metrics: !a.no_metrics,
+                json_logs: a.log_format == "json",
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))?;

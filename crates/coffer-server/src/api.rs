@@ -72,6 +72,10 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
     } else {
         tracing::debug!(%request_id, %target, status, micros = started.elapsed().as_micros() as u64, "request");
     }
+    let code = result.as_ref().err().map(|e| e.code.as_str());
+    state
+        .metrics
+        .observe_target(&target, code, started.elapsed());
     match result {
         Ok(body) => respond(StatusCode::OK, &request_id, body, None),
         Err(e) => error_response(&request_id, &e),

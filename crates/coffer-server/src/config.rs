@@ -42,6 +42,11 @@ pub struct ServerConfig {
     pub audit_retention_days: Option<u32>,
     /// Detective and preventive controls settings (JSON), if any.
     pub controls_file: Option<PathBuf>,
+    /// Serve Prometheus metrics at `GET /metrics` (unauthenticated).
+    pub metrics: bool,
+    /// The log is JSON lines on stderr: start-up warnings are logged as events instead of
+    /// printed as text.
+    pub json_logs: bool,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +70,8 @@ impl Default for ServerConfig {
             audit_digest_interval_secs: 60,
             audit_retention_days: None,
             controls_file: None,
+            metrics: true,
+            json_logs: false,
         }
     }
 }

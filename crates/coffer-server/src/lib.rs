@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 mod jobs;
 pub mod listen;
+pub mod metrics;
 pub mod query;
 mod state;
 pub mod sys;
@@ -52,11 +53,19 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
 
     if config.dev {
         let key_file = config.data_dir.join("dev-root.key");
-        eprintln!(
-            "\n  WARNING: --dev mode. The root key is stored UNENCRYPTED in {}.\n  \
-             Anyone who can read that file can decrypt every secret. Never use --dev in production.\n",
-            key_file.display()
-        );
+        if config.json_logs {
+            // stderr carries only JSON lines.
+            tracing::warn!(
+                root_key_file = %key_file.display(),
+                "--dev mode: the root key is stored UNENCRYPTED; anyone who can read that file can decrypt every secret. Never use --dev in production."
+            );
+        } else {
+            eprintln!(
+                "\n  WARNING: --dev mode. The root key is stored UNENCRYPTED in {}.\n  \
+                 Anyone who can read that file can decrypt every secret. Never use --dev in production.\n",
+                key_file.display()
+            );
+        }
         let created = seal
             .dev_start(&key_file)
             .await

@@ -37,10 +37,12 @@ pub async fn handle(
     body: Body,
     request_id: String,
 ) -> Response {
+    let (started, mut action) = (std::time::Instant::now(), None);
     let mut call = crate::audit::Call::new(state, &parts, &request_id);
     call.event_source = "iam.amazonaws.com";
     let mut draft = None;
     let (wire, result) = run(state, &parts, body, &request_id, &mut call, &mut draft).await;
+    action = (!call.event_name.is_empty()).then(|| call.event_name.clone()).or(action);
     let draft = draft.unwrap_or_else(|| call.draft(state, None));
     let audited = match &result {
         // XML responses are not copied into the record (responseElements stay null).
@@ -54,6 +56,11 @@ pub async fn handle(
         Ok(()) => result,
         Err(e) => Err(IamError::ServiceFailure(e.message)),
     };
+    let code = result.as_ref().err().map(IamError::code);
+    let sts = wire == Wire::Sts;
+    state
+        .metrics
+        .observe_query(sts, action.as_deref(), code, started.elapsed());
     match result {
         Ok(xml) => respond(StatusCode::OK, &request_id, xml),
         Err(e) => {

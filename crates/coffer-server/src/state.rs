@@ -2,6 +2,7 @@
 
 use crate::auth::AuthCache;
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use coffer_service::{SealManager, Service};
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub request_ids: Arc<RequestIds>,
     /// Audit event id source.
     pub event_ids: Arc<RequestIds>,
+    /// Prometheus metrics of this server.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Unique request ids in UUID form without a random-number syscall per request: a random
@@ -58,6 +61,7 @@ impl AppState {
             config: Arc::new(config),
             request_ids: Arc::new(RequestIds::default()),
             event_ids: Arc::new(RequestIds::default()),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }

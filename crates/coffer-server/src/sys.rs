@@ -17,15 +17,17 @@ use serde_json::json;
 
 /// All routes of the server.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/", post(crate::api::handle).get(root))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/coffer/v1/sys/status", get(status))
         .route("/coffer/v1/sys/init", post(init))
-        .route("/coffer/v1/sys/unseal", post(unseal))
-        .fallback(not_found)
-        .with_state(state)
+        .route("/coffer/v1/sys/unseal", post(unseal));
+    if state.config.metrics {
+        router = router.route("/metrics", get(metrics));
+    }
+    router.fallback(not_found).with_state(state)
 }
 
 fn err(e: &ApiError) -> Response {
@@ -43,12 +45,39 @@ async fn not_found() -> Response {
     ))
 }
 
+/// Ready when unsealed and the store answers a read; otherwise 503 with the reason.
 async fn ready(State(s): State<AppState>) -> Response {
-    if s.service.keyring().is_unsealed() {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "sealed").into_response()
+    if !s.service.keyring().is_unsealed() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "sealed").into_response();
     }
+    match s.service.store().get_meta(READY_PROBE_KEY).await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+    }
+}
+
+/// A metadata key that is never written: reading it is the cheapest round trip to the store.
+const READY_PROBE_KEY: &str = "coffer/readyz-probe";
+
+/// `GET /metrics`: the Prometheus metrics (OpenMetrics text), unauthenticated like `/healthz`.
+async fn metrics(State(s): State<AppState>) -> Response {
+    let unsealed = s.service.keyring().is_unsealed();
+    if let Err(e) = s
+        .metrics
+        .refresh(s.service.store().as_ref(), unsealed)
+        .await
+    {
+        // The request counters are still worth serving; the store gauges keep their values.
+        tracing::warn!(error = %e, "metrics: reading store counts failed");
+    }
+    (
+        [(http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        s.metrics.encode(),
+    )
+        .into_response()
 }
 
 async fn status(State(s): State<AppState>) -> Response {

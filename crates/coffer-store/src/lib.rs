@@ -195,6 +195,17 @@ impl std::fmt::Debug for KmsKeyRecord {
     }
 }
 
+/// Store-wide counts, from [`Store::stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Secrets stored, including those scheduled for deletion.
+    pub secrets: u64,
+    /// Versions of all stored secrets.
+    pub versions: u64,
+    /// Secrets scheduled for deletion (`deleted_ms` set), not yet purged.
+    pub pending_deletion: u64,
+}
+
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -262,6 +273,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list(&self, account_id: &str, region: &str) -> StoreResult<Vec<SecretState>>;
     /// ARNs of secrets whose `deletion_ms` is at or before `now_ms` (due for purge).
     async fn due_for_purge(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+    /// Counts over all accounts and regions (for metrics): secrets (including those
+    /// scheduled for deletion), their versions, and secrets scheduled for deletion.
+    async fn stats(&self) -> StoreResult<StoreStats>;
     /// Records a read: sets the secret's and the version's `last_accessed_ms` to `day_ms`
     /// without touching `revision` or `last_changed_ms`. Missing rows are ignored.
     async fn touch_accessed(&self, arn: &str, version_id: &str, day_ms: i64) -> StoreResult<()>;

@@ -9,7 +9,7 @@ use coffer_core::{SealedValue, SecretRecord, SecretState, VersionRecord};
 
 use crate::{
     AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
-    Digest, IamWrite, KmsKeyRecord, Lookup, NewVersion, Store, StoreError, StoreResult,
+    Digest, IamWrite, KmsKeyRecord, Lookup, NewVersion, Store, StoreError, StoreResult, StoreStats,
     VersionSelector,
 };
 
@@ -277,6 +277,16 @@ impl Store for MemoryStore {
             .collect();
         due.sort();
         Ok(due.into_iter().map(|(_, arn)| arn).collect())
+    }
+
+    async fn stats(&self) -> StoreResult<StoreStats> {
+        let data = self.data();
+        let secrets = data.secrets.values();
+        Ok(StoreStats {
+            secrets: data.secrets.len() as u64,
+            versions: secrets.clone().map(|s| s.versions.len() as u64).sum(),
+            pending_deletion: secrets.filter(|s| s.secret.deleted_ms.is_some()).count() as u64,
+        })
     }
 
     async fn touch_accessed(&self, arn: &str, version_id: &str, day_ms: i64) -> StoreResult<()> {

@@ -108,6 +108,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     purge(s).await;
     list_order_and_isolation(s).await;
     due_for_purge(s).await;
+    stats(s).await;
     touch_accessed(s).await;
     meta(s).await;
     accounts_and_access_keys(s).await;
@@ -594,6 +595,63 @@ async fn due_for_purge(store: &dyn Store) {
     let mut expected = arns[..3].to_vec();
     expected.sort();
     assert_eq!(all, expected);
+}
+
+/// `stats` counts every account and region; the check works on differences because the
+/// suite shares one store.
+async fn stats(store: &dyn Store) {
+    let account = "100000000015";
+    let before = store.stats().await.unwrap();
+
+    // A live secret with two versions, one without a value, one scheduled for deletion
+    // (with one version) in another region.
+    let live = secret(account, REGION, "stats/live", 1_000);
+    create_with_version(store, &live).await;
+    store
+        .commit(Change::Update {
+            secret: bumped(&live),
+            expected_revision: 1,
+            new_version: Some(version(&vid(2), &["AWSPENDING"], 1_001)),
+            set_stages: vec![],
+            delete_versions: vec![],
+        })
+        .await
+        .unwrap();
+    let empty = secret(account, REGION, "stats/empty", 1_000);
+    store
+        .commit(Change::Create {
+            secret: empty.clone(),
+            version: None,
+        })
+        .await
+        .unwrap();
+    let doomed = secret(account, "eu-west-1", "stats/doomed", 1_000);
+    create_with_version(store, &doomed).await;
+    let mut d = bumped(&doomed);
+    d.deleted_ms = Some(2_000);
+    d.deletion_ms = Some(3_000);
+    commit_update(store, &d, 1).await.unwrap();
+
+    let after = store.stats().await.unwrap();
+    assert_eq!(after.secrets - before.secrets, 3);
+    assert_eq!(after.versions - before.versions, 3);
+    assert_eq!(after.pending_deletion - before.pending_deletion, 1);
+
+    // Restoring clears the schedule; purging removes the secret and its versions.
+    let mut restored = bumped(&d);
+    restored.deleted_ms = None;
+    restored.deletion_ms = None;
+    commit_update(store, &restored, 2).await.unwrap();
+    store
+        .commit(Change::Purge {
+            arn: live.arn.clone(),
+        })
+        .await
+        .unwrap();
+    let end = store.stats().await.unwrap();
+    assert_eq!(end.secrets - before.secrets, 2);
+    assert_eq!(end.versions - before.versions, 1);
+    assert_eq!(end.pending_deletion, before.pending_deletion);
 }
 
 async fn touch_accessed(store: &dyn Store) {

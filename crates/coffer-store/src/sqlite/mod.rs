@@ -25,7 +25,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use self::pool::ReadPool;
 use crate::{
     AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
-    Digest, IamWrite, KmsKeyRecord, Lookup, Store, StoreError, StoreResult, VersionSelector,
+    Digest, IamWrite, KmsKeyRecord, Lookup, Store, StoreError, StoreResult, StoreStats, VersionSelector,
 };
 
 /// Default number of read-only connections for a file database.
@@ -275,6 +275,10 @@ impl Store for SqliteStore {
     async fn due_for_purge(&self, now_ms: i64) -> StoreResult<Vec<String>> {
         self.read(move |conn| secrets::due_for_purge(conn, now_ms))
             .await
+    }
+
+    async fn stats(&self) -> StoreResult<StoreStats> {
+        self.read(secrets::stats).await
     }
 
     async fn touch_accessed(&self, arn: &str, version_id: &str, day_ms: i64) -> StoreResult<()> {

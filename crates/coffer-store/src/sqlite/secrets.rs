@@ -4,7 +4,7 @@
 use coffer_core::{SealedValue, SecretRecord, SecretState, Tag, ValueKind, VersionRecord};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
-use crate::{Change, Lookup, NewVersion, StoreError, StoreResult, VersionSelector};
+use crate::{Change, Lookup, NewVersion, StoreError, StoreResult, StoreStats, VersionSelector};
 
 /// `SELECT` of a secret joined with its versions' metadata; `$where` filters secrets and
 /// `$order` orders the rows (versions of one secret must be adjacent, oldest first).
@@ -211,6 +211,23 @@ pub(super) fn due_for_purge(conn: &Connection, now_ms: i64) -> StoreResult<Vec<S
         .query_map([now_ms], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(arns)
+}
+
+/// Store-wide counts of secrets, versions and secrets scheduled for deletion.
+pub(super) fn stats(conn: &Connection) -> StoreResult<StoreStats> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT (SELECT COUNT(*) FROM secrets), \
+                (SELECT COUNT(*) FROM secret_versions), \
+                (SELECT COUNT(*) FROM secrets WHERE deleted_ms IS NOT NULL)",
+    )?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(stmt.query_row([], |r| {
+        Ok(StoreStats {
+            secrets: count(r.get(0)?),
+            versions: count(r.get(1)?),
+            pending_deletion: count(r.get(2)?),
+        })
+    })?)
 }
 
 /// True if `touch_accessed(arn, version_id, day_ms)` would change a row.
