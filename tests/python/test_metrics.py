@@ -145,8 +145,12 @@ def test_metrics_count_requests_and_store(server):
     # Pre-registered counters of later features, and build info.
     for outcome in ("succeeded", "failed"):
         assert after.get("coffer_rotations_total", outcome=outcome) == 0
-    for outcome in ("written", "failed"):
-        assert after.get("coffer_audit_records_total", outcome=outcome) == 0
+    # One audit record per API call, each written before its response (and so before it
+    # was counted): the totals agree exactly.
+    requests = sum(smp.value for smp in after.families["coffer_requests"].samples
+                   if smp.name == "coffer_requests_total")
+    assert after.get("coffer_audit_records_total", outcome="written") == requests
+    assert after.get("coffer_audit_records_total", outcome="failed") == 0
     build = after.families["coffer_build"]
     assert build.type == "info"
     assert build.samples[0].value == 1 and build.samples[0].labels["version"]

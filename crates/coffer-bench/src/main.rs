@@ -51,6 +51,10 @@ struct Args {
     /// Parent directory of the spawned server's temporary data directory.
     #[arg(long, requires = "spawn")]
     spawn_dir: Option<PathBuf>,
+    /// Extra `coffer serve` argument for the spawned server (repeatable), e.g.
+    /// `--server-arg=--audit-mode --server-arg=off`.
+    #[arg(long, requires = "spawn", allow_hyphen_values = true)]
+    server_arg: Vec<String>,
     /// Number of secrets to create and read.
     #[arg(long, default_value_t = 1000)]
     secrets: usize,
@@ -748,7 +752,7 @@ async fn main() -> anyhow::Result<()> {
     let load = loadavg();
     match &args.spawn {
         Some(bin) => {
-            let server = spawn::Server::start(bin, args.spawn_dir.as_deref()).await?;
+            let server = spawn::Server::start(bin, args.spawn_dir.as_deref(), &args.server_arg).await?;
             eprintln!(
                 "coffer-bench: started {} (pid {}) on {} with data in {}",
                 bin.display(),

@@ -30,7 +30,12 @@ pub struct Server {
 impl Server {
     /// Starts `binary serve --dev` with a fresh data directory under `parent` (or the system
     /// temporary directory).
-    pub async fn start(binary: &Path, parent: Option<&Path>) -> anyhow::Result<Self> {
+    /// `extra` is appended to the `serve` arguments (e.g. `--audit-mode off`).
+    pub async fn start(
+        binary: &Path,
+        parent: Option<&Path>,
+        extra: &[String],
+    ) -> anyhow::Result<Self> {
         let dir = match parent {
             Some(p) => tempfile::Builder::new()
                 .prefix("coffer-bench-")
@@ -46,7 +51,8 @@ impl Server {
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .arg("--listen")
-            .arg("127.0.0.1:0");
+            .arg("127.0.0.1:0")
+            .args(extra);
         // Settings from the caller's environment must not change what is measured.
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("COFFER_") {

@@ -390,6 +390,20 @@ impl Metrics {
             .inc();
     }
 
+    /// Brings `coffer_audit_records_total` up to the audit writer's running totals
+    /// (`written`, `failed`), counting only what was added since the last call.
+    pub fn sync_audit(&self, written: u64, failed: u64) {
+        for (outcome, total) in [(AuditOutcome::Written, written), (AuditOutcome::Failed, failed)] {
+            let c = self.audit_records.get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            });
+            let seen = c.get();
+            if total > seen {
+                c.inc_by(total - seen);
+            }
+        }
+    }
+
     /// Sets how many audit records `sink` has not yet delivered.
     pub fn set_audit_sink_lag(&self, sink: &str, lag: u64) {
         self.audit_lag

@@ -73,6 +73,11 @@ async fn metrics(State(s): State<AppState>) -> Response {
         // The request counters are still worth serving; the store gauges keep their values.
         tracing::warn!(error = %e, "metrics: reading store counts failed");
     }
+    let counters = s.service.audit_writer().counters();
+    s.metrics.sync_audit(
+        counters.written.load(std::sync::atomic::Ordering::Relaxed),
+        counters.failed.load(std::sync::atomic::Ordering::Relaxed),
+    );
     (
         [(http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         s.metrics.encode(),

@@ -61,6 +61,10 @@ impl Service {
     pub(crate) fn audit_committed(&self, caller: &Caller) {
         if let Some(d) = &caller.audit {
             d.mark_committed();
+            self.audit
+                .counters()
+                .written
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
