@@ -5,6 +5,7 @@ mod client;
 mod controls;
 mod iam;
 mod operator;
+mod rules;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -39,6 +40,9 @@ enum Command {
     /// Run the detective controls over your account and region (AWS_* credentials).
     /// Exit status: 0 without findings, 3 with findings.
     Controls(controls::ControlsArgs),
+    /// Event rules: put, delete, list, test a pattern (needs an admin account's access key).
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 /// Options of `coffer serve`.
@@ -112,6 +116,23 @@ struct ServeArgs {
     /// Log format: `json` writes one JSON object per line to stderr.
     #[arg(long, env = "COFFER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// Deliver every audit record to a sink (repeatable): `file:PATH?max_bytes=N&max_files=N`,
+    /// `stdout:`, `syslog+udp://HOST:PORT`, `syslog+tcp://HOST:PORT`,
+    /// `webhook:URL?batch=N&interval_ms=N&secret_env=VAR`; `from=start` delivers the whole
+    /// log to a new sink.
+    #[arg(long = "audit-sink", env = "COFFER_AUDIT_SINKS", value_delimiter = ';')]
+    audit_sinks: Vec<String>,
+    /// Event rules file (`{"rules": [...]}`) replacing the stored rules at start.
+    #[arg(long, env = "COFFER_RULES_FILE")]
+    rules_file: Option<PathBuf>,
+    /// ARN glob of a break-glass principal whose deletions raise "Deletion By Break-Glass
+    /// Principal" events (repeatable).
+    #[arg(
+        long = "break-glass-principal",
+        env = "COFFER_BREAK_GLASS_PRINCIPALS",
+        value_delimiter = ';'
+    )]
+    break_glass_principals: Vec<String>,
 }
 
 fn init_logging(format: &str) {
@@ -157,6 +178,9 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 controls_file: a.controls_file,
                 metrics: !a.no_metrics,
                 json_logs: a.log_format == "json",
+                audit_sinks: a.audit_sinks,
+                rules_file: a.rules_file,
+                break_glass_principals: a.break_glass_principals,
                 ..Default::default()
             };
             rt.block_on(coffer_server::run(config))?;
@@ -165,6 +189,12 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Account(c) => rt.block_on(operator::run_account(c))?,
         Command::Iam(c) => rt.block_on(iam::run(c))?,
         Command::Audit(c) => return rt.block_on(audit::run(c)),
+        Command::Rules(c) => {
+            let code = rt.block_on(rules::run(c))?;
+            if code != 0 {
+                return Ok(std::process::ExitCode::from(code));
+            }
+        }
         Command::Controls(a) => {
             let code = rt.block_on(controls::run(a))?;
             if code != 0 {

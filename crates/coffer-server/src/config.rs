@@ -47,6 +47,12 @@ pub struct ServerConfig {
     /// The log is JSON lines on stderr: start-up warnings are logged as events instead of
     /// printed as text.
     pub json_logs: bool,
+    /// Audit sink specs (`--audit-sink`), parsed by [`crate::sinks::SinkSpec::parse_all`].
+    pub audit_sinks: Vec<String>,
+    /// Event rules file replacing the stored rules at start (`--rules-file`).
+    pub rules_file: Option<PathBuf>,
+    /// ARN globs of break-glass principals (`--break-glass-principal`).
+    pub break_glass_principals: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +78,9 @@ impl Default for ServerConfig {
             controls_file: None,
             metrics: true,
             json_logs: false,
+            audit_sinks: Vec::new(),
+            rules_file: None,
+            break_glass_principals: Vec::new(),
         }
     }
 }

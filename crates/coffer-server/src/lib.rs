@@ -8,12 +8,15 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod events;
 mod jobs;
 pub mod listen;
 pub mod metrics;
 pub mod query;
+pub mod sinks;
 mod state;
 pub mod sys;
+pub mod tail;
 
 pub use config::ServerConfig;
 pub use state::AppState;
@@ -28,6 +31,15 @@ use std::sync::Arc;
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     config.check()?;
     let controls = config::load_controls(config.controls_file.as_deref())?;
+    // Bad sink specs or rules stop the server before anything else happens.
+    let sink_specs = sinks::SinkSpec::parse_all(&config.audit_sinks, &|k| std::env::var(k).ok())?;
+    let file_rules = match &config.rules_file {
+        Some(path) => Some(
+            events::stored::Rules::read_file(path)
+                .with_context(|| format!("invalid rules file {}", path.display()))?,
+        ),
+        None => None,
+    };
     // Fail on a busy port or unreadable TLS files before touching the data directory.
     let listener = listen::bind(&config).await?;
     std::fs::create_dir_all(&config.data_dir)
@@ -94,6 +106,15 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         }
     }
     let state = AppState::new(service, seal, config.clone());
+    sinks::start(&state, sink_specs).await?;
+    events::start(
+        &state,
+        events::EventsOptions {
+            break_glass_principals: config.break_glass_principals.clone(),
+            file_rules,
+        },
+    )
+    .await?;
     jobs::spawn(state.clone());
     let result = listen::serve(state.clone(), listener).await;
     // A last digest so the log's end is signed.

@@ -42,7 +42,9 @@ pub async fn handle(
     call.event_source = "iam.amazonaws.com";
     let mut draft = None;
     let (wire, result) = run(state, &parts, body, &request_id, &mut call, &mut draft).await;
-    action = (!call.event_name.is_empty()).then(|| call.event_name.clone()).or(action);
+    action = (!call.event_name.is_empty())
+        .then(|| call.event_name.clone())
+        .or(action);
     let draft = draft.unwrap_or_else(|| call.draft(state, None));
     let audited = match &result {
         // XML responses are not copied into the record (responseElements stay null).

@@ -23,6 +23,8 @@ pub struct AppState {
     pub event_ids: Arc<RequestIds>,
     /// Prometheus metrics of this server.
     pub metrics: Arc<Metrics>,
+    /// Rule changes made on this node, for the event dispatcher.
+    pub events: Arc<crate::events::EventsSignal>,
 }
 
 /// Unique request ids in UUID form without a random-number syscall per request: a random
@@ -62,6 +64,7 @@ impl AppState {
             request_ids: Arc::new(RequestIds::default()),
             event_ids: Arc::new(RequestIds::default()),
             metrics: Arc::new(Metrics::new()),
+            events: Arc::default(),
         }
     }
 }

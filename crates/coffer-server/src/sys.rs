@@ -155,7 +155,8 @@ async fn unseal(State(s): State<AppState>, body: Bytes) -> Response {
 }
 
 /// `CofferAdmin.*` operations. `RunControls` works on the caller's own account (its root,
-/// or an identity allowed `coffer:RunControls`); the others need a key of an admin account.
+/// or an identity allowed `coffer:RunControls`); the others (`CreateAccount`, `Seal`, and
+/// the event-rule operations of [`crate::events::admin`]) need a key of an admin account.
 pub async fn admin(
     state: &AppState,
     who: &Authenticated,
@@ -174,6 +175,12 @@ pub async fn admin(
                 who.identity.principal.arn
             ),
         ));
+    }
+    if let Some(result) = crate::events::admin::handle(state, op, body).await {
+        if result.is_ok() && op != "ListRules" && op != "TestEventPattern" {
+            tracing::warn!(op, by = %who.identity.principal.arn, "event rules changed");
+        }
+        return result;
     }
     match op {
         "CreateAccount" => {

@@ -25,7 +25,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use self::pool::ReadPool;
 use crate::{
     AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
-    Digest, IamWrite, KmsKeyRecord, Lookup, Store, StoreError, StoreResult, StoreStats, VersionSelector,
+    Digest, IamWrite, KmsKeyRecord, Lookup, Store, StoreError, StoreResult, StoreStats,
+    VersionSelector,
 };
 
 /// Default number of read-only connections for a file database.
