@@ -752,7 +752,8 @@ async fn main() -> anyhow::Result<()> {
     let load = loadavg();
     match &args.spawn {
         Some(bin) => {
-            let server = spawn::Server::start(bin, args.spawn_dir.as_deref(), &args.server_arg).await?;
+            let server =
+                spawn::Server::start(bin, args.spawn_dir.as_deref(), &args.server_arg).await?;
             eprintln!(
                 "coffer-bench: started {} (pid {}) on {} with data in {}",
                 bin.display(),

@@ -393,7 +393,10 @@ impl Metrics {
     /// Brings `coffer_audit_records_total` up to the audit writer's running totals
     /// (`written`, `failed`), counting only what was added since the last call.
     pub fn sync_audit(&self, written: u64, failed: u64) {
-        for (outcome, total) in [(AuditOutcome::Written, written), (AuditOutcome::Failed, failed)] {
+        for (outcome, total) in [
+            (AuditOutcome::Written, written),
+            (AuditOutcome::Failed, failed),
+        ] {
             let c = self.audit_records.get_or_create(&OutcomeLabels {
                 outcome: outcome.label(),
             });
