@@ -148,10 +148,16 @@ async fn run(mut rx: mpsc::Receiver<Job>, store: Arc<dyn Store>, counters: Arc<A
         let (entries, dones): (Vec<AuditEntry>, Vec<_>) =
             jobs.drain(..).map(|j| (j.entry, j.done)).unzip();
         let n = entries.len() as u64;
+        let started = std::time::Instant::now();
         let result = store
             .append_audit(entries)
             .await
             .map_err(|e| AuditError::Store(e.to_string()));
+        tracing::trace!(
+            records = n,
+            micros = started.elapsed().as_micros() as u64,
+            "audit batch"
+        );
         counters.batches.fetch_add(1, Ordering::Relaxed);
         match &result {
             Ok(()) => counters.written.fetch_add(n, Ordering::Relaxed),
