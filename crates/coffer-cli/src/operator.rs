@@ -29,6 +29,19 @@ pub enum OperatorCommand {
         /// The share (`coffer-share-v1:...`); `-` or absent reads standard input.
         share: Option<String>,
     },
+    /// Replace the unseal shares: new shares of a new unseal key (the root key and all data
+    /// stay as they are; the old shares stop working). Reads `threshold` current shares
+    /// from standard input, one per line, and prints the new shares once.
+    Rekey {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// Number of new shares.
+        #[arg(long, default_value_t = 5)]
+        shares: u8,
+        /// Number of new shares needed to unseal.
+        #[arg(long, default_value_t = 3)]
+        threshold: u8,
+    },
     /// Show whether the server is initialised and sealed.
     Status {
         #[command(flatten)]
@@ -110,6 +123,49 @@ pub async fn run_operator(cmd: OperatorCommand) -> anyhow::Result<()> {
                 .await?;
             print_status(&v);
             Ok(())
+        }
+        OperatorCommand::Rekey {
+            endpoint,
+            shares,
+            threshold,
+        } => {
+            let st = endpoint
+                .post(
+                    "/coffer/v1/sys/rekey/init",
+                    &serde_json::json!({"shares": shares, "threshold": threshold}),
+                )
+                .await?;
+            let nonce = st["nonce"].as_str().unwrap_or_default().to_owned();
+            let required = st["required"].as_u64().unwrap_or(0);
+            eprintln!("Rekey started: enter {required} current shares, one per line.");
+            let stdin = std::io::stdin();
+            let mut lines = stdin.lock();
+            loop {
+                let mut line = Zeroizing::new(String::new());
+                if lines.read_line(&mut line).context("reading a share")? == 0 {
+                    anyhow::bail!("standard input ended before the rekey completed");
+                }
+                let v = endpoint
+                    .post(
+                        "/coffer/v1/sys/rekey/update",
+                        &serde_json::json!({"nonce": nonce, "share": line.trim()}),
+                    )
+                    .await?;
+                if let Some(new) = v["new_shares"].as_array() {
+                    for (i, s) in new.iter().enumerate() {
+                        println!(
+                            "New unseal share {}: {}",
+                            i + 1,
+                            s.as_str().unwrap_or_default()
+                        );
+                    }
+                    println!(
+                        "\nRekey complete: {threshold} of these {shares} shares unseal from now on; the old shares no longer do."
+                    );
+                    return Ok(());
+                }
+                eprintln!("progress: {}/{}", v["progress"], v["required"]);
+            }
         }
         OperatorCommand::Status { endpoint } => {
             let v = endpoint.get("/coffer/v1/sys/status").await?;

@@ -415,3 +415,103 @@ async fn dev_mode_restart_keeps_data_and_has_no_shares() {
         .expect("accounts survive");
     assert_eq!(g.secret_string(), Some("other's"));
 }
+
+/// Runs `coffer operator rekey` with `current` shares on standard input; returns the new
+/// shares it printed.
+async fn rekey(s: &Server, shares: u8, threshold: u8, current: &[&String]) -> Vec<String> {
+    let input: String = current.iter().map(|s| format!("{s}\n")).collect();
+    let (ok, out, err) = run_cli_input(
+        &[
+            "operator",
+            "rekey",
+            "--endpoint",
+            &s.url,
+            "--shares",
+            &shares.to_string(),
+            "--threshold",
+            &threshold.to_string(),
+        ],
+        &[],
+        Some(&input),
+    )
+    .await;
+    assert!(ok, "rekey failed\nstdout:\n{out}\nstderr:\n{err}");
+    let new: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("New unseal share "))
+        .map(|rest| rest.split_once(": ").expect("share line").1.to_owned())
+        .collect();
+    assert_eq!(new.len(), usize::from(shares), "{out}");
+    new
+}
+
+#[tokio::test]
+async fn rekey_replaces_the_shares_and_keeps_the_data() {
+    let s = Server::start(Opts::prod()).await;
+    let i = init(&s, 3, 2).await;
+    let name = unique("rekeyed");
+    s.client(&i.root)
+        .create_secret()
+        .name(&name)
+        .secret_string("kept across rekeys")
+        .send()
+        .await
+        .expect("create");
+
+    // A wrong share spoils the rekey and changes nothing.
+    let other = Server::start(Opts::prod()).await;
+    let foreign = init(&other, 3, 2).await;
+    let (ok, _, err) = run_cli_input(
+        &[
+            "operator",
+            "rekey",
+            "--endpoint",
+            &s.url,
+            "--shares",
+            "4",
+            "--threshold",
+            "3",
+        ],
+        &[],
+        Some(&format!("{}\n{}\n", i.shares[0], foreign.shares[1])),
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("do not reconstruct"), "{err}");
+
+    let new = rekey(&s, 4, 3, &[&i.shares[0], &i.shares[2]]).await;
+    assert!(new.iter().all(|n| !i.shares.contains(n)));
+    // Twice in a row works too (the second rekey starts from the wrapped root).
+    let newer = rekey(&s, 4, 3, &[&new[3], &new[0], &new[1]]).await;
+
+    // After a restart: the old shares (of both generations) no longer unseal, the newest do.
+    let dir = s.stop();
+    let s = Server::start_in(dir, Opts::prod()).await;
+    assert_eq!(s.status().await["threshold"], 3);
+    // All three original shares (they still reconstruct the old key, which is not the
+    // unseal key any more), then three of the first rekey's: both refused.
+    for generation in [&i.shares[..], &new[..3]] {
+        let mut last = (true, String::new());
+        for share in generation {
+            let (ok, _, err) = unseal_cli(&s, share).await;
+            last = (ok, err);
+        }
+        assert!(!last.0, "an old generation of shares must not unseal");
+        assert!(last.1.contains("do not reconstruct"), "{}", last.1);
+        assert_eq!(s.status().await["sealed"], true);
+    }
+    for share in [&newer[2], &newer[0], &newer[3]] {
+        let (ok, out, err) = unseal_cli(&s, share).await;
+        assert!(ok, "{out}{err}");
+    }
+    s.wait_ready().await;
+    let g = s
+        .client(&i.root)
+        .get_secret_value()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("readable after rekey and restart");
+    assert_eq!(g.secret_string(), Some("kept across rekeys"));
+    drop(other);
+}

@@ -23,7 +23,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/coffer/v1/sys/status", get(status))
         .route("/coffer/v1/sys/init", post(init))
-        .route("/coffer/v1/sys/unseal", post(unseal));
+        .route("/coffer/v1/sys/unseal", post(unseal))
+        .route("/coffer/v1/sys/rekey", get(rekey_status))
+        .route("/coffer/v1/sys/rekey/init", post(rekey_init))
+        .route("/coffer/v1/sys/rekey/update", post(rekey_update));
     if state.config.metrics {
         router = router.route("/metrics", get(metrics));
     }
@@ -125,6 +128,54 @@ async fn init(State(s): State<AppState>, body: Bytes) -> Response {
             .into_response()
         }
         Err(e) => err(&e),
+    }
+}
+
+/// `POST /coffer/v1/sys/rekey/init` `{"shares": N, "threshold": K}`: starts a rekey (the
+/// current shares authorize it, submitted with `rekey/update`).
+async fn rekey_init(State(s): State<AppState>, body: Bytes) -> Response {
+    let parsed: InitBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return err(&ApiError::param(
+                "Body must be {\"shares\": N, \"threshold\": K}.",
+            ));
+        }
+    };
+    match s.seal.rekey_init(parsed.shares, parsed.threshold).await {
+        Ok(st) => Json(st).into_response(),
+        Err(e) => err(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RekeyUpdateBody {
+    nonce: String,
+    share: String,
+}
+
+/// `POST /coffer/v1/sys/rekey/update` `{"nonce", "share"}`: one current share; the answer
+/// carries the new shares once the threshold is reached.
+async fn rekey_update(State(s): State<AppState>, body: Bytes) -> Response {
+    let parsed: RekeyUpdateBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return err(&ApiError::param(
+                "Body must be {\"nonce\": \"...\", \"share\": \"coffer-share-v1:...\"}.",
+            ));
+        }
+    };
+    match s.seal.rekey_update(&parsed.nonce, &parsed.share).await {
+        Ok(st) => Json(st).into_response(),
+        Err(e) => err(&e),
+    }
+}
+
+/// `GET /coffer/v1/sys/rekey`: the rekey in progress (`{}` if none).
+async fn rekey_status(State(s): State<AppState>) -> Response {
+    match s.seal.rekey_status() {
+        Some(st) => Json(st).into_response(),
+        None => Json(json!({})).into_response(),
     }
 }
 

@@ -34,6 +34,36 @@ struct SealConfig {
     threshold: u8,
     /// Root-key check blob, base64.
     check: String,
+    /// After a rekey: the root key sealed under the unseal key the shares reconstruct
+    /// (base64). Absent: the shares reconstruct the root key itself (as `init` made them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wrapped_root: Option<String>,
+}
+
+/// AAD of the root key sealed under an unseal key.
+const ROOT_WRAP_AAD: &[u8] = b"coffer/root-wrap/v1";
+
+/// A rekey in progress: the new share parameters and the current shares collected so far.
+#[derive(Debug)]
+struct Rekey {
+    nonce: String,
+    shares: u8,
+    threshold: u8,
+    collected: Vec<shamir::Share>,
+}
+
+/// Progress of a rekey (`GET`/`POST /coffer/v1/sys/rekey/…`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RekeyStatus {
+    /// Identifies this rekey; every share submitted must name it.
+    pub nonce: String,
+    /// Current shares needed.
+    pub required: u8,
+    /// Current shares submitted.
+    pub progress: u8,
+    /// New shares once complete (shown once), else empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new_shares: Vec<String>,
 }
 
 /// What `status` reports.
@@ -67,6 +97,7 @@ pub struct InitResult {
 pub struct SealManager {
     service: Service,
     pending: Mutex<Vec<shamir::Share>>,
+    rekey: Mutex<Option<Rekey>>,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -79,6 +110,7 @@ impl SealManager {
         Self {
             service,
             pending: Mutex::new(Vec::new()),
+            rekey: Mutex::new(None),
         }
     }
 
@@ -141,6 +173,7 @@ impl SealManager {
             shares,
             threshold,
             check: base64::Engine::encode(&b64(), check),
+            wrapped_root: None,
         };
         let credentials = self.first_init(root, cfg).await?;
         Ok(InitResult {
@@ -176,12 +209,7 @@ impl SealManager {
             }
         };
         if let Some(shares) = ready {
-            let check =
-                base64::Engine::decode(&b64(), &cfg.check).map_err(|_| ApiError::internal())?;
-            let root = shamir::combine(&shares)
-                .ok()
-                .filter(|k| coffer_crypto::verify_root_check(k, &check));
-            match root {
+            match root_from_shares(&cfg, &shares)? {
                 Some(k) => self.service.keyring().set_root(k),
                 None => {
                     return Err(ApiError::new(
@@ -192,6 +220,110 @@ impl SealManager {
             }
         }
         self.status().await
+    }
+
+    /// Starts a rekey to `shares` new shares of which `threshold` unseal. Replaces a rekey
+    /// in progress. The root key and all data stay as they are.
+    pub async fn rekey_init(&self, shares: u8, threshold: u8) -> ApiResult<RekeyStatus> {
+        let cfg = self.shamir_config().await?;
+        // Check the parameters the way split will, before any share is collected.
+        shamir::split(&SymmetricKey::generate(), threshold, shares)
+            .map_err(|e| ApiError::param(format!("Invalid share parameters: {e}")))?;
+        let nonce = uuid::Uuid::new_v4().to_string();
+        *self.rekey.lock().unwrap_or_else(|p| p.into_inner()) = Some(Rekey {
+            nonce: nonce.clone(),
+            shares,
+            threshold,
+            collected: Vec::new(),
+        });
+        Ok(RekeyStatus {
+            nonce,
+            required: cfg.threshold,
+            progress: 0,
+            new_shares: Vec::new(),
+        })
+    }
+
+    /// Submits one current share to the rekey `nonce`. With the threshold reached, the
+    /// shares are checked, a new unseal key seals the root key, and the new shares are
+    /// returned (once); the old shares no longer unseal.
+    pub async fn rekey_update(&self, nonce: &str, share: &str) -> ApiResult<RekeyStatus> {
+        let mut cfg = self.shamir_config().await?;
+        let share = shamir::parse_share(share.trim())
+            .map_err(|e| ApiError::param(format!("Invalid share: {e}")))?;
+        let (ready, new_shares, new_threshold) = {
+            let mut guard = self.rekey.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(r) = guard.as_mut().filter(|r| r.nonce == nonce) else {
+                return Err(ApiError::request(
+                    "No rekey with this nonce is in progress; start one with rekey init.",
+                ));
+            };
+            if !r.collected.iter().any(|s| s.index() == share.index()) {
+                r.collected.push(share);
+            }
+            if r.collected.len() < usize::from(cfg.threshold) {
+                return Ok(RekeyStatus {
+                    nonce: nonce.to_owned(),
+                    required: cfg.threshold,
+                    progress: r.collected.len() as u8,
+                    new_shares: Vec::new(),
+                });
+            }
+            let done = guard
+                .take()
+                .unwrap_or_else(|| unreachable!("checked above"));
+            (done.collected, done.shares, done.threshold)
+        };
+        let Some(root) = root_from_shares(&cfg, &ready)? else {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterException,
+                "The submitted shares do not reconstruct the root key; the rekey was cancelled.",
+            ));
+        };
+        let unseal_key = SymmetricKey::generate();
+        let wrapped = unseal_key
+            .seal(ROOT_WRAP_AAD, root.expose_bytes())
+            .map_err(crate::convert::encrypt)?;
+        let parts = shamir::split(&unseal_key, new_threshold, new_shares)
+            .map_err(|e| ApiError::param(format!("Invalid share parameters: {e}")))?;
+        cfg.shares = new_shares;
+        cfg.threshold = new_threshold;
+        cfg.wrapped_root = Some(base64::Engine::encode(&b64(), wrapped));
+        self.save_config(&cfg).await?;
+        tracing::warn!(
+            shares = new_shares,
+            threshold = new_threshold,
+            "rekey complete: the old shares no longer unseal"
+        );
+        Ok(RekeyStatus {
+            nonce: nonce.to_owned(),
+            required: cfg.threshold,
+            progress: new_threshold,
+            new_shares: parts,
+        })
+    }
+
+    /// The rekey in progress, if any.
+    pub fn rekey_status(&self) -> Option<RekeyStatus> {
+        let guard = self.rekey.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(|r| RekeyStatus {
+            nonce: r.nonce.clone(),
+            required: 0,
+            progress: r.collected.len() as u8,
+            new_shares: Vec::new(),
+        })
+    }
+
+    async fn shamir_config(&self) -> ApiResult<SealConfig> {
+        match self.config().await? {
+            Some(c) if c.mode == SealMode::Shamir => Ok(c),
+            Some(_) => Err(ApiError::request(
+                "This server is in --dev mode; it has no shares.",
+            )),
+            None => Err(ApiError::request(
+                "Coffer is not initialized: run coffer operator init.",
+            )),
+        }
     }
 
     /// Drops the root key and all key material from memory.
@@ -247,6 +379,7 @@ impl SealManager {
                     shares: 0,
                     threshold: 0,
                     check: base64::Engine::encode(&b64(), check),
+                    wrapped_root: None,
                 };
                 Ok(Some(self.first_init(root, cfg).await?))
             }
@@ -269,4 +402,23 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// The root key the `shares` give under `cfg` (checked against the check blob), or `None`.
+fn root_from_shares(cfg: &SealConfig, shares: &[shamir::Share]) -> ApiResult<Option<SymmetricKey>> {
+    let check = base64::Engine::decode(&b64(), &cfg.check).map_err(|_| ApiError::internal())?;
+    let Ok(key) = shamir::combine(shares) else {
+        return Ok(None);
+    };
+    let root = match &cfg.wrapped_root {
+        None => key,
+        Some(w) => {
+            let sealed = base64::Engine::decode(&b64(), w).map_err(|_| ApiError::internal())?;
+            let Ok(raw) = key.open(ROOT_WRAP_AAD, &sealed) else {
+                return Ok(None);
+            };
+            SymmetricKey::from_bytes(&raw).map_err(|_| ApiError::internal())?
+        }
+    };
+    Ok(coffer_crypto::verify_root_check(&root, &check).then_some(root))
 }
