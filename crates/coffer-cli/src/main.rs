@@ -110,6 +110,22 @@ struct ServeArgs {
     /// organization_accounts, enforce_at_create.
     #[arg(long, env = "COFFER_CONTROLS_FILE")]
     controls_file: Option<PathBuf>,
+    /// Auto-unseal: the URL of an external KMS (AWS KMS or another Coffer) whose key
+    /// encrypts the root key; credentials from COFFER_SEAL_KMS_ACCESS_KEY_ID and
+    /// COFFER_SEAL_KMS_SECRET_ACCESS_KEY.
+    #[arg(
+        long,
+        env = "COFFER_SEAL_KMS_ENDPOINT",
+        requires = "seal_kms_key_id",
+        conflicts_with = "dev"
+    )]
+    seal_kms_endpoint: Option<String>,
+    /// Auto-unseal: the external key's id or ARN.
+    #[arg(long, env = "COFFER_SEAL_KMS_KEY_ID", requires = "seal_kms_endpoint")]
+    seal_kms_key_id: Option<String>,
+    /// Auto-unseal: the region to sign for.
+    #[arg(long, env = "COFFER_SEAL_KMS_REGION", default_value = "us-east-1")]
+    seal_kms_region: String,
     /// Do not serve Prometheus metrics at `GET /metrics` (served unauthenticated by default).
     #[arg(long, env = "COFFER_NO_METRICS")]
     no_metrics: bool,
@@ -172,6 +188,10 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 purge_interval_secs: a.purge_interval_secs,
                 oidc_issuers: a.oidc_issuers,
                 clock_offset_secs: a.test_clock_offset_secs,
+                seal_kms: a
+                    .seal_kms_endpoint
+                    .zip(a.seal_kms_key_id)
+                    .map(|(e, k)| (e, k, a.seal_kms_region)),
                 audit_mode: a.audit_mode,
                 audit_digest_interval_secs: a.audit_digest_interval_secs,
                 audit_retention_days: a.audit_retention_days,

@@ -34,6 +34,9 @@ pub struct ServerConfig {
     pub oidc_issuers: Vec<String>,
     /// Testing aid: shift the server's clock by this many seconds.
     pub clock_offset_secs: i64,
+    /// Auto-unseal through an external KMS: (endpoint, key id, region). Credentials come
+    /// from `COFFER_SEAL_KMS_ACCESS_KEY_ID` / `COFFER_SEAL_KMS_SECRET_ACCESS_KEY`.
+    pub seal_kms: Option<(String, String, String)>,
     /// What a call does when its audit record cannot be written.
     pub audit_mode: coffer_service::audit::AuditMode,
     /// Seconds between signed digests of the audit chain.
@@ -72,6 +75,7 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             oidc_issuers: Vec::new(),
             clock_offset_secs: 0,
+            seal_kms: None,
             audit_mode: coffer_service::audit::AuditMode::default(),
             audit_digest_interval_secs: 60,
             audit_retention_days: None,

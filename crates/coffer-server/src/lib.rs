@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod events;
 mod jobs;
+pub mod kms_seal;
 pub mod listen;
 pub mod metrics;
 pub mod query;
@@ -91,6 +92,44 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             println!("  AWS_SECRET_ACCESS_KEY={}", &*c.secret_access_key);
             println!("  AWS_DEFAULT_REGION={}", config.default_region);
         }
+    } else if let Some((endpoint, key_id, region)) = &config.seal_kms {
+        let akid = std::env::var("COFFER_SEAL_KMS_ACCESS_KEY_ID")
+            .context("--seal-kms-endpoint needs COFFER_SEAL_KMS_ACCESS_KEY_ID")?;
+        let secret = zeroize::Zeroizing::new(
+            std::env::var("COFFER_SEAL_KMS_SECRET_ACCESS_KEY")
+                .context("--seal-kms-endpoint needs COFFER_SEAL_KMS_SECRET_ACCESS_KEY")?,
+        );
+        let kms = kms_seal::RemoteKms::new(endpoint, key_id, region, &akid, secret)?;
+        let seal = Arc::clone(&seal);
+        let region = config.default_region.clone();
+        // The server comes up sealed and unseals as soon as the external KMS answers.
+        tokio::spawn(async move {
+            loop {
+                match seal.kms_start(&kms).await {
+                    Ok(created) => {
+                        tracing::info!(key = %kms.key_id, "auto-unsealed through the external KMS");
+                        if let Some(c) = created {
+                            println!(
+                                "Coffer initialized with auto-unseal. Root access key for account {} (shown only once):",
+                                c.account_id
+                            );
+                            println!("  AWS_ACCESS_KEY_ID={}", c.access_key_id);
+                            println!("  AWS_SECRET_ACCESS_KEY={}", &*c.secret_access_key);
+                            println!("  AWS_DEFAULT_REGION={region}");
+                        }
+                        return;
+                    }
+                    Err(e) if e.code == coffer_protocol::ErrorCode::ServiceUnavailableException => {
+                        tracing::warn!(error = %e.message, "auto-unseal failed; retrying in 2 s");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e.message, "auto-unseal refused; the server stays sealed");
+                        return;
+                    }
+                }
+            }
+        });
     } else {
         let st = seal
             .status()

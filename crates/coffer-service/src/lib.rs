@@ -27,7 +27,7 @@ pub use authz::identity::{Entity, Identity, SessionFacts};
 pub use authz::{Access, AuthzCache};
 pub use keyring::Keyring;
 pub use ops::password::random_password;
-pub use seal::{SealManager, SealStatus};
+pub use seal::{RootKeyService, SealManager, SealStatus};
 
 /// The authenticated caller of one request.
 #[derive(Debug, Clone)]

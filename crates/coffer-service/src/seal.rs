@@ -25,6 +25,9 @@ pub enum SealMode {
     Shamir,
     /// A plaintext key file next to the data (development only).
     Dev,
+    /// Auto-unseal: the root key is stored encrypted by an external KMS (AWS KMS or another
+    /// Coffer) and decrypted by it at every start.
+    Kms,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +41,20 @@ struct SealConfig {
     /// (base64). Absent: the shares reconstruct the root key itself (as `init` made them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     wrapped_root: Option<String>,
+    /// Auto-unseal: the external key that encrypts the root key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kms_key_id: Option<String>,
+}
+
+/// An external key service that encrypts and decrypts the root key (auto-unseal).
+#[async_trait::async_trait]
+pub trait RootKeyService: Send + Sync + std::fmt::Debug {
+    /// The external key's id, recorded with the encrypted root key.
+    fn key_id(&self) -> String;
+    /// Encrypts the root key bytes.
+    async fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, String>;
+    /// Decrypts what [`RootKeyService::encrypt`] returned.
+    async fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, String>;
 }
 
 /// AAD of the root key sealed under an unseal key.
@@ -174,6 +191,7 @@ impl SealManager {
             threshold,
             check: base64::Engine::encode(&b64(), check),
             wrapped_root: None,
+            kms_key_id: None,
         };
         let credentials = self.first_init(root, cfg).await?;
         Ok(InitResult {
@@ -326,6 +344,63 @@ impl SealManager {
         }
     }
 
+    /// Auto-unseal at start: on a new data directory, generates the root key, has `kms`
+    /// encrypt it and creates the admin account (its credentials are returned once); on an
+    /// initialized one, has `kms` decrypt the stored root key and checks it.
+    pub async fn kms_start(&self, kms: &dyn RootKeyService) -> ApiResult<Option<NewCredentials>> {
+        let failed = |what: &str, e: String| {
+            tracing::error!(error = %e, "auto-unseal: {what} failed");
+            ApiError::new(
+                ErrorCode::ServiceUnavailableException,
+                format!("Auto-unseal: the external KMS could not {what} the root key."),
+            )
+        };
+        match self.config().await? {
+            Some(c) if c.mode != SealMode::Kms => Err(ApiError::request(format!(
+                "This data directory uses {:?} sealing, not an external KMS; migrate it first.",
+                c.mode
+            ))),
+            Some(c) => {
+                let sealed =
+                    base64::Engine::decode(&b64(), c.wrapped_root.as_deref().unwrap_or(""))
+                        .map_err(|_| ApiError::internal())?;
+                let raw = kms
+                    .decrypt(&sealed)
+                    .await
+                    .map_err(|e| failed("decrypt", e))?;
+                let root = SymmetricKey::from_bytes(&raw).map_err(|_| ApiError::internal())?;
+                let check =
+                    base64::Engine::decode(&b64(), &c.check).map_err(|_| ApiError::internal())?;
+                if !coffer_crypto::verify_root_check(&root, &check) {
+                    return Err(ApiError::new(
+                        ErrorCode::InternalServiceError,
+                        "Auto-unseal: the external KMS returned a key that does not match this data directory.",
+                    ));
+                }
+                self.service.keyring().set_root(root);
+                Ok(None)
+            }
+            None => {
+                let root = SymmetricKey::generate();
+                let sealed = kms
+                    .encrypt(root.expose_bytes())
+                    .await
+                    .map_err(|e| failed("encrypt", e))?;
+                let check =
+                    coffer_crypto::root_check_blob(&root).map_err(crate::convert::encrypt)?;
+                let cfg = SealConfig {
+                    mode: SealMode::Kms,
+                    shares: 0,
+                    threshold: 0,
+                    check: base64::Engine::encode(&b64(), check),
+                    wrapped_root: Some(base64::Engine::encode(&b64(), sealed)),
+                    kms_key_id: Some(kms.key_id()),
+                };
+                Ok(Some(self.first_init(root, cfg).await?))
+            }
+        }
+    }
+
     /// Drops the root key and all key material from memory.
     pub fn seal(&self) {
         self.pending
@@ -380,6 +455,7 @@ impl SealManager {
                     threshold: 0,
                     check: base64::Engine::encode(&b64(), check),
                     wrapped_root: None,
+                    kms_key_id: None,
                 };
                 Ok(Some(self.first_init(root, cfg).await?))
             }
