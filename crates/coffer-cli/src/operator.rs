@@ -42,6 +42,22 @@ pub enum OperatorCommand {
         #[arg(long, default_value_t = 3)]
         threshold: u8,
     },
+    /// Move an unsealed server to another way of holding its root key (needs an admin access
+    /// key): `--to shamir` prints new shares; `--to kms` encrypts the root key with the
+    /// external KMS the server was started with (`--seal-kms-*`). Secret data is untouched.
+    MigrateSeal {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// `shamir` or `kms`.
+        #[arg(long, value_parser = ["shamir", "kms"])]
+        to: String,
+        /// Number of new shares (to shamir).
+        #[arg(long, default_value_t = 5)]
+        shares: u8,
+        /// Shares needed to unseal (to shamir).
+        #[arg(long, default_value_t = 3)]
+        threshold: u8,
+    },
     /// Show whether the server is initialised and sealed.
     Status {
         #[command(flatten)]
@@ -166,6 +182,33 @@ pub async fn run_operator(cmd: OperatorCommand) -> anyhow::Result<()> {
                 }
                 eprintln!("progress: {}/{}", v["progress"], v["required"]);
             }
+        }
+        OperatorCommand::MigrateSeal {
+            endpoint,
+            to,
+            shares,
+            threshold,
+        } => {
+            let v = endpoint
+                .signed(
+                    "CofferAdmin.MigrateSeal",
+                    &serde_json::json!({"To": to, "Shares": shares, "Threshold": threshold}),
+                )
+                .await?;
+            if let Some(new) = v["Shares"].as_array() {
+                for (i, s) in new.iter().enumerate() {
+                    println!("Unseal share {}: {}", i + 1, s.as_str().unwrap_or_default());
+                }
+                println!(
+                    "\nMigrated to Shamir shares: after the next start run `coffer operator unseal` {threshold} times."
+                );
+            } else {
+                println!(
+                    "Migrated to auto-unseal with key {}; keep the --seal-kms-* settings for every start.",
+                    v["KeyId"].as_str().unwrap_or_default()
+                );
+            }
+            Ok(())
         }
         OperatorCommand::Status { endpoint } => {
             let v = endpoint.get("/coffer/v1/sys/status").await?;

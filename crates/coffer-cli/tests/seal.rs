@@ -515,3 +515,85 @@ async fn rekey_replaces_the_shares_and_keeps_the_data() {
     assert_eq!(g.secret_string(), Some("kept across rekeys"));
     drop(other);
 }
+
+#[tokio::test]
+async fn migrate_seal_from_dev_key_file_to_shamir_shares() {
+    let s = Server::start(Opts::dev()).await;
+    let root = s.creds.clone().expect("dev credentials");
+    let name = unique("migrated");
+    s.client(&root)
+        .create_secret()
+        .name(&name)
+        .secret_string("moved to shares")
+        .send()
+        .await
+        .expect("create");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", root.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", root.secret_access_key.as_str()),
+    ];
+    // Only an admin key may migrate, and to kms only with an external KMS configured.
+    let (ok, _, err) = run_cli(
+        &[
+            "operator",
+            "migrate-seal",
+            "--endpoint",
+            &s.url,
+            "--to",
+            "kms",
+        ],
+        &env,
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("No external KMS is configured"), "{err}");
+    let (ok, out, err) = run_cli(
+        &[
+            "operator",
+            "migrate-seal",
+            "--endpoint",
+            &s.url,
+            "--to",
+            "shamir",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+        ],
+        &env,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let shares: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Unseal share "))
+        .map(|r| r.split_once(": ").expect("share line").1.to_owned())
+        .collect();
+    assert_eq!(shares.len(), 3, "{out}");
+
+    // The plaintext dev key file is gone; the next start is a production start: sealed
+    // until two shares, then the data is there.
+    let dir = s.stop();
+    assert!(!dir.path().join("data").join("dev-root.key").exists());
+    match Server::try_start_in(dir, Opts::dev()).await {
+        Ok(_) => panic!("--dev must refuse a data directory migrated to shares"),
+        Err((dir, msg)) => {
+            assert!(msg.contains("Shamir"), "{msg}");
+            let s = Server::start_in(dir, Opts::prod()).await;
+            assert_eq!(s.status().await["sealed"], true);
+            for share in [&shares[2], &shares[0]] {
+                let (ok, out, err) = unseal_cli(&s, share).await;
+                assert!(ok, "{out}{err}");
+            }
+            s.wait_ready().await;
+            let g = s
+                .client(&root)
+                .get_secret_value()
+                .secret_id(&name)
+                .send()
+                .await
+                .expect("readable after migration");
+            assert_eq!(g.secret_string(), Some("moved to shares"));
+        }
+    }
+}

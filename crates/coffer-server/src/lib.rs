@@ -99,13 +99,16 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             std::env::var("COFFER_SEAL_KMS_SECRET_ACCESS_KEY")
                 .context("--seal-kms-endpoint needs COFFER_SEAL_KMS_SECRET_ACCESS_KEY")?,
         );
-        let kms = kms_seal::RemoteKms::new(endpoint, key_id, region, &akid, secret)?;
+        let kms = Arc::new(kms_seal::RemoteKms::new(
+            endpoint, key_id, region, &akid, secret,
+        )?);
+        seal.set_kms(kms.clone());
         let seal = Arc::clone(&seal);
         let region = config.default_region.clone();
         // The server comes up sealed and unseals as soon as the external KMS answers.
         tokio::spawn(async move {
             loop {
-                match seal.kms_start(&kms).await {
+                match seal.kms_start(kms.as_ref()).await {
                     Ok(created) => {
                         tracing::info!(key = %kms.key_id, "auto-unsealed through the external KMS");
                         if let Some(c) = created {
@@ -124,7 +127,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
                         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                     }
                     Err(e) => {
-                        tracing::error!(error = %e.message, "auto-unseal refused; the server stays sealed");
+                        tracing::error!(error = %e.message, "auto-unseal refused; the server stays sealed (unseal it with its shares, then `coffer operator migrate-seal --to kms`)");
                         return;
                     }
                 }

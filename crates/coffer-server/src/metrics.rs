@@ -39,7 +39,7 @@ pub const DURATION_BUCKETS: [f64; 16] = [
 pub const SERVICES: &[&str] = &["secretsmanager", "iam", "sts", "admin", "cloudtrail", "kms"];
 
 /// `CofferAdmin.*` operations.
-const ADMIN_OPERATIONS: &[&str] = &["CreateAccount", "Seal"];
+const ADMIN_OPERATIONS: &[&str] = &["CreateAccount", "Seal", "MigrateSeal"];
 
 /// STS actions Coffer answers.
 const STS_OPERATIONS: &[&str] = &[

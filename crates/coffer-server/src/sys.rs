@@ -246,6 +246,41 @@ pub async fn admin(
                 serde_json::to_vec(&v).map_err(|_| ApiError::internal())?,
             ))
         }
+        "MigrateSeal" => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Body {
+                to: String,
+                #[serde(default)]
+                shares: Option<u8>,
+                #[serde(default)]
+                threshold: Option<u8>,
+            }
+            let b: Body = serde_json::from_slice(body).map_err(|_| {
+                ApiError::param(
+                    "Body must be {\"To\": \"shamir\"|\"kms\", \"Shares\": N, \"Threshold\": K}.",
+                )
+            })?;
+            let v = match b.to.as_str() {
+                "shamir" => {
+                    let shares = state
+                        .seal
+                        .migrate_to_shamir(b.shares.unwrap_or(5), b.threshold.unwrap_or(3))
+                        .await?;
+                    json!({"Mode": "shamir", "Shares": shares})
+                }
+                "kms" => json!({"Mode": "kms", "KeyId": state.seal.migrate_to_kms().await?}),
+                other => {
+                    return Err(ApiError::param(format!(
+                        "Unknown seal mode {other:?}: expected shamir or kms."
+                    )));
+                }
+            };
+            tracing::warn!(to = %b.to, by = %who.identity.principal.arn, "seal migrated");
+            Ok(Bytes::from(
+                serde_json::to_vec(&v).map_err(|_| ApiError::internal())?,
+            ))
+        }
         "Seal" => {
             state.seal.seal();
             state.auth.clear();

@@ -115,6 +115,10 @@ pub struct SealManager {
     service: Service,
     pending: Mutex<Vec<shamir::Share>>,
     rekey: Mutex<Option<Rekey>>,
+    /// The external KMS configured for auto-unseal (target of a migration to it).
+    kms: Mutex<Option<std::sync::Arc<dyn RootKeyService>>>,
+    /// The dev key file this server was unsealed from (removed when migrating away).
+    dev_key_file: Mutex<Option<std::path::PathBuf>>,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -128,6 +132,8 @@ impl SealManager {
             service,
             pending: Mutex::new(Vec::new()),
             rekey: Mutex::new(None),
+            kms: Mutex::new(None),
+            dev_key_file: Mutex::new(None),
         }
     }
 
@@ -205,10 +211,18 @@ impl SealManager {
         let cfg = self.config().await?.ok_or_else(|| {
             ApiError::request("Coffer is not initialized: run coffer operator init.")
         })?;
-        if cfg.mode != SealMode::Shamir {
-            return Err(ApiError::request(
-                "This server is in --dev mode; it has no shares.",
-            ));
+        match cfg.mode {
+            SealMode::Shamir => {}
+            SealMode::Dev => {
+                return Err(ApiError::request(
+                    "This server is in --dev mode; it has no shares.",
+                ));
+            }
+            SealMode::Kms => {
+                return Err(ApiError::request(
+                    "This server auto-unseals through an external KMS; it has no shares.",
+                ));
+            }
         }
         if self.service.keyring().is_unsealed() {
             return self.status().await;
@@ -401,6 +415,86 @@ impl SealManager {
         }
     }
 
+    /// Sets the external KMS this server may auto-unseal with (and migrate to).
+    pub fn set_kms(&self, kms: std::sync::Arc<dyn RootKeyService>) {
+        *self.kms.lock().unwrap_or_else(|p| p.into_inner()) = Some(kms);
+    }
+
+    /// Moves an unsealed server to Shamir shares: a new unseal key, split into `shares`
+    /// of which `threshold` unseal, seals the root key. Returns the shares (shown once).
+    /// No secret data is touched; the next start needs the shares.
+    pub async fn migrate_to_shamir(&self, shares: u8, threshold: u8) -> ApiResult<Vec<String>> {
+        let mut cfg = self.config().await?.ok_or_else(|| {
+            ApiError::request("Coffer is not initialized: run coffer operator init.")
+        })?;
+        let root = self.service.keyring().root()?;
+        let unseal_key = SymmetricKey::generate();
+        let parts = shamir::split(&unseal_key, threshold, shares)
+            .map_err(|e| ApiError::param(format!("Invalid share parameters: {e}")))?;
+        let wrapped = unseal_key
+            .seal(ROOT_WRAP_AAD, root.expose_bytes())
+            .map_err(crate::convert::encrypt)?;
+        cfg.mode = SealMode::Shamir;
+        cfg.shares = shares;
+        cfg.threshold = threshold;
+        cfg.wrapped_root = Some(base64::Engine::encode(&b64(), wrapped));
+        cfg.kms_key_id = None;
+        self.save_config(&cfg).await?;
+        self.remove_dev_key_file();
+        Ok(parts)
+    }
+
+    /// After migrating away from `--dev`: the plaintext root key file must not outlive it.
+    fn remove_dev_key_file(&self) {
+        if let Some(path) = self
+            .dev_key_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            match std::fs::remove_file(&path) {
+                Ok(()) => tracing::warn!(file = %path.display(), "removed the dev root key file"),
+                Err(e) => {
+                    tracing::error!(error = %e, file = %path.display(), "could not remove the dev root key file: delete it by hand")
+                }
+            }
+        }
+    }
+
+    /// Moves an unsealed server to auto-unseal with the configured external KMS: the root
+    /// key is encrypted there; the shares (or dev key file) stop being needed.
+    pub async fn migrate_to_kms(&self) -> ApiResult<String> {
+        let kms = self
+            .kms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                ApiError::request(
+                    "No external KMS is configured: start the server with --seal-kms-endpoint and --seal-kms-key-id.",
+                )
+            })?;
+        let mut cfg = self.config().await?.ok_or_else(|| {
+            ApiError::request("Coffer is not initialized: run coffer operator init.")
+        })?;
+        let root = self.service.keyring().root()?;
+        let sealed = kms.encrypt(root.expose_bytes()).await.map_err(|e| {
+            tracing::error!(error = %e, "seal migration: the external KMS could not encrypt");
+            ApiError::new(
+                ErrorCode::ServiceUnavailableException,
+                "The external KMS could not encrypt the root key; nothing was changed.",
+            )
+        })?;
+        cfg.mode = SealMode::Kms;
+        cfg.shares = 0;
+        cfg.threshold = 0;
+        cfg.wrapped_root = Some(base64::Engine::encode(&b64(), sealed));
+        cfg.kms_key_id = Some(kms.key_id());
+        self.save_config(&cfg).await?;
+        self.remove_dev_key_file();
+        Ok(kms.key_id())
+    }
+
     /// Drops the root key and all key material from memory.
     pub fn seal(&self) {
         self.pending
@@ -413,10 +507,14 @@ impl SealManager {
     /// Development mode: loads the root key from `key_file`, creating it (and the first
     /// account) on first start. Returns the new credentials when it created them.
     pub async fn dev_start(&self, key_file: &Path) -> ApiResult<Option<NewCredentials>> {
+        *self.dev_key_file.lock().unwrap_or_else(|p| p.into_inner()) = Some(key_file.to_owned());
         let cfg = self.config().await?;
         match cfg {
             Some(c) if c.mode == SealMode::Shamir => Err(ApiError::request(
                 "This data directory was initialized with Shamir shares; start without --dev and unseal it.",
+            )),
+            Some(c) if c.mode == SealMode::Kms => Err(ApiError::request(
+                "This data directory auto-unseals through an external KMS; start it with --seal-kms-endpoint and --seal-kms-key-id.",
             )),
             Some(c) => {
                 let bytes = Zeroizing::new(std::fs::read(key_file).map_err(|e| {
