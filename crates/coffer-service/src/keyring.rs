@@ -147,6 +147,11 @@ impl Keyring {
                     wrapped_material: vec![(1, wrapped)],
                     state: "Enabled".to_owned(),
                     created_ms: now_ms,
+                    meta: coffer_store::KmsKeyMeta {
+                        key_manager: "AWS".to_owned(),
+                        description: "Default key that protects my Secrets Manager data when no other key is defined".to_owned(),
+                        ..Default::default()
+                    },
                 };
                 store
                     .insert_kms_key_if_absent(&rec)
