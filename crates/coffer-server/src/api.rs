@@ -83,7 +83,7 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
 }
 
 /// Signing names accepted on the JSON endpoint.
-const JSON_SIGNING_NAMES: [&str; 2] = [coffer_protocol::SIGNING_NAME, "cloudtrail"];
+const JSON_SIGNING_NAMES: [&str; 3] = [coffer_protocol::SIGNING_NAME, "cloudtrail", "kms"];
 
 /// The record's event source and name for an `X-Amz-Target`.
 fn event_of(target: &str) -> (&'static str, String) {
@@ -93,6 +93,8 @@ fn event_of(target: &str) -> (&'static str, String) {
         ("coffer.amazonaws.com", op.to_owned())
     } else if let Some(op) = target.strip_prefix(CLOUDTRAIL_PREFIX) {
         ("cloudtrail.amazonaws.com", op.to_owned())
+    } else if let Some(op) = target.strip_prefix(coffer_service::kms::TARGET_PREFIX) {
+        ("kms.amazonaws.com", op.to_owned())
     } else {
         let name: String = target
             .chars()
@@ -247,6 +249,9 @@ async fn dispatch(
                 format!("The CloudTrail operation {op:?} is not available in Coffer."),
             )),
         };
+    }
+    if let Some(op) = target.strip_prefix(coffer_service::kms::TARGET_PREFIX) {
+        return encode(&state.service.kms_call(caller, op, body).await?);
     }
     let op = target
         .strip_prefix(TARGET_PREFIX)

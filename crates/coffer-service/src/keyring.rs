@@ -167,6 +167,42 @@ impl Keyring {
         Ok(rec)
     }
 
+    /// Seals fresh key material for generation `generation` of `key_arn` under the root
+    /// key (the stored form of every KMS key generation).
+    pub fn wrap_material(
+        &self,
+        key_arn: &str,
+        generation: u32,
+        material: &SymmetricKey,
+    ) -> ApiResult<Vec<u8>> {
+        self.root()?
+            .seal(&material_aad(key_arn, generation), material.expose_bytes())
+            .map_err(crate::convert::encrypt)
+    }
+
+    /// Drops the cached record and unwrapped material of `key_arn` (after a change to the
+    /// key: state, rotation, deletion), so the next use re-reads it.
+    pub fn forget(&self, key_arn: &str) {
+        self.records
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key_arn);
+        self.keks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key_arn);
+    }
+
+    /// Whether the cached record of `key_arn` is an enabled AWS managed key (the secret
+    /// read hot path needs no KMS authorization for those); `None` if not cached.
+    pub fn cached_is_enabled_aws_managed(&self, key_arn: &str) -> Option<bool> {
+        self.records
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key_arn)
+            .map(|r| r.meta.key_manager != "CUSTOMER" && r.state == "Enabled")
+    }
+
     fn cached_record(&self, arn: &str) -> Option<KmsKeyRecord> {
         self.records
             .read()
