@@ -81,6 +81,18 @@ pub enum Change {
         /// Versions to delete (with their values).
         delete_versions: Vec<String>,
     },
+    /// Replace the sealed values of existing versions (re-encryption under another KMS
+    /// key) if the secret's stored revision equals `expected_revision`, and bump it by one;
+    /// `Conflict` otherwise, `NotFound` if a version does not exist. Stages and metadata
+    /// are unchanged.
+    Reseal {
+        /// ARN of the secret.
+        arn: String,
+        /// Revision the caller read.
+        expected_revision: i64,
+        /// (version id, its new sealed value).
+        values: Vec<(String, SealedValue)>,
+    },
     /// Remove a secret and all its versions (purge). Missing secret: Ok (idempotent).
     Purge {
         /// ARN of the secret.

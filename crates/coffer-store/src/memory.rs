@@ -181,6 +181,26 @@ impl Data {
                     .versions
                     .retain(|(v, _)| !delete_versions.contains(&v.version_id));
             }
+            Change::Reseal {
+                arn,
+                expected_revision,
+                values,
+            } => {
+                let stored = self.secrets.get_mut(&arn).ok_or(StoreError::NotFound)?;
+                if stored.secret.revision != expected_revision {
+                    return Err(StoreError::Conflict);
+                }
+                stored.secret.revision += 1;
+                for (id, sealed) in values {
+                    let (v, s) = stored
+                        .versions
+                        .iter_mut()
+                        .find(|(v, _)| v.version_id == id)
+                        .ok_or(StoreError::NotFound)?;
+                    v.kms_key_arn = sealed.kms_key_arn.clone();
+                    *s = sealed;
+                }
+            }
             Change::Purge { arn } => {
                 self.secrets.remove(&arn);
             }

@@ -116,6 +116,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     iam_entities(s).await;
     audit_log(s).await;
     kms_key_lifecycle(s).await;
+    reseal(s).await;
     concurrent_updates(Arc::clone(&store)).await;
 }
 
@@ -1147,6 +1148,45 @@ async fn kms_key_lifecycle(store: &dyn Store) {
     );
     store.delete_kms_key_audited(&k.arn, None).await.unwrap();
     assert_eq!(store.list_kms_keys(account, REGION).await.unwrap().len(), 1);
+}
+
+async fn reseal(store: &dyn Store) {
+    let s = secret("200000000006", REGION, "resealed", 10);
+    create_with_version(store, &s).await;
+    let other = "arn:aws:kms:us-east-1:200000000006:key/other";
+    let new = SealedValue {
+        kind: ValueKind::String,
+        kms_key_arn: other.into(),
+        key_generation: 4,
+        wrapped_dek: b"new-dek".to_vec(),
+        ciphertext: b"new-ct".to_vec(),
+    };
+    let change = |rev: i64, id: String| Change::Reseal {
+        arn: s.arn.clone(),
+        expected_revision: rev,
+        values: vec![(id, new.clone())],
+    };
+    assert!(matches!(
+        store.commit(change(7, vid(1))).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.commit(change(1, vid(9))).await,
+        Err(StoreError::NotFound)
+    ));
+    // Nothing changed by the failures.
+    let state = load_arn(store, &s.arn).await.unwrap();
+    assert_eq!(state.secret.revision, 1);
+    assert_eq!(state.versions[0].kms_key_arn, KMS);
+    store.commit(change(1, vid(1))).await.unwrap();
+    let state = load_arn(store, &s.arn).await.unwrap();
+    assert_eq!(state.secret.revision, 2);
+    assert_eq!(state.versions[0].kms_key_arn, other);
+    assert_eq!(state.versions[0].stages, vec!["AWSCURRENT".to_owned()]);
+    assert_eq!(
+        store.sealed_value(&s.arn, &vid(1)).await.unwrap(),
+        Some(new)
+    );
 }
 
 async fn concurrent_updates(store: Arc<dyn Store>) {

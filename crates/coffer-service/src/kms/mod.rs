@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 pub use resolve::KeyRef;
+pub(crate) use resolve::unusable;
 
 /// Target prefix of the KMS JSON 1.1 API.
 pub const TARGET_PREFIX: &str = "TrentService.";

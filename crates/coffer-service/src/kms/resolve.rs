@@ -169,7 +169,11 @@ impl Service {
         via: Option<&str>,
         context: Option<&BTreeMap<String, String>>,
     ) -> ApiResult<()> {
-        if let Some(d) = &caller.audit {
+        // A direct KMS call's record names the key; one made through Secrets Manager names
+        // the secret.
+        if via.is_none()
+            && let Some(d) = &caller.audit
+        {
             d.note_resource(&key.arn);
         }
         let mut access = Access::new(format!("kms:{action}"))
