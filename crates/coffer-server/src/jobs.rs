@@ -27,6 +27,11 @@ pub(crate) fn spawn(state: AppState) {
                 Ok(n) => tracing::info!(deleted = n, "deleted KMS keys whose waiting period ended"),
                 Err(e) => tracing::warn!(error = %e, "KMS key deletion failed"),
             }
+            match state.service.kms_rotate_due_keys().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rotated = n, "rotated KMS keys whose rotation was due"),
+                Err(e) => tracing::warn!(error = %e, "KMS key rotation failed"),
+            }
         }
     });
 }

@@ -237,6 +237,23 @@ impl Keyring {
         Ok(rec)
     }
 
+    /// The KMS key record for `arn` read from the store (its state may have been changed
+    /// by another node), refreshing the cache.
+    pub async fn fresh_record(&self, store: &dyn Store, arn: &str) -> ApiResult<KmsKeyRecord> {
+        let rec = store
+            .kms_key_by_arn(arn)
+            .await
+            .map_err(crate::convert::store)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::DecryptionFailure,
+                    "The KMS key that protects this secret no longer exists.",
+                )
+            })?;
+        self.remember(&rec);
+        Ok(rec)
+    }
+
     /// Material already unwrapped for `key_arn` at `generation`, if any: the read hot path,
     /// which needs neither the key record nor an allocation.
     pub fn cached_kek(&self, key_arn: &str, generation: u32) -> Option<Arc<SymmetricKey>> {

@@ -471,6 +471,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     -> StoreResult<Vec<KmsKeyRecord>>;
     /// ARNs of keys in `PendingDeletion` whose deletion time is at or before `now_ms`.
     async fn kms_keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+    /// ARNs of `Enabled` keys with automatic rotation on whose next rotation time is at
+    /// or before `now_ms`.
+    async fn kms_keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<String>>;
     /// Creates (`create`: `Conflict` if the name exists) or retargets (`!create`:
     /// `NotFound` if it does not exist) an alias, with its audit record.
     async fn put_kms_alias_audited(

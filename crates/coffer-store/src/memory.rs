@@ -601,6 +601,20 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn kms_keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        Ok(self
+            .data()
+            .kms_keys
+            .values()
+            .filter(|k| {
+                k.state == "Enabled"
+                    && k.meta.rotation_enabled
+                    && k.meta.next_rotation_ms.is_some_and(|t| t <= now_ms)
+            })
+            .map(|k| k.arn.clone())
+            .collect())
+    }
+
     async fn put_kms_alias_audited(
         &self,
         alias: &KmsAliasRecord,

@@ -1071,6 +1071,30 @@ async fn kms_key_lifecycle(store: &dyn Store) {
         store.kms_keys_due_for_deletion(1000).await.unwrap(),
         vec![k.arn.clone()]
     );
+    let mut rotating = other.clone();
+    rotating.meta.rotation_enabled = true;
+    rotating.meta.next_rotation_ms = Some(500);
+    store.put_kms_key_audited(&rotating, None).await.unwrap();
+    assert!(
+        store
+            .kms_keys_due_for_rotation(499)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.kms_keys_due_for_rotation(500).await.unwrap(),
+        vec![other.arn.clone()]
+    );
+    rotating.state = "Disabled".into();
+    store.put_kms_key_audited(&rotating, None).await.unwrap();
+    assert!(
+        store
+            .kms_keys_due_for_rotation(500)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Aliases.
     let alias = KmsAliasRecord {

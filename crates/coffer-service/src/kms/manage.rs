@@ -155,6 +155,12 @@ impl Service {
         input: CreateKeyInput,
     ) -> ApiResult<Value> {
         let tags = check_tags(&input.tags)?;
+        if tags.len() > MAX_TAGS {
+            return Err(err(
+                ErrorCode::TagException,
+                format!("A key can have at most {MAX_TAGS} tags."),
+            ));
+        }
         self.authorize(
             caller,
             &Access::new("kms:CreateKey")
@@ -534,6 +540,9 @@ impl Service {
     /// TagResource.
     pub(crate) async fn kms_tag(&self, caller: &Caller, input: KeyInput) -> ApiResult<Value> {
         let tags = check_tags(&input.tags)?;
+        if tags.is_empty() || tags.len() > MAX_TAGS {
+            return Err(invalid(format!("Tags must list 1 to {MAX_TAGS} tags.")));
+        }
         self.kms_mutate(caller, input.key_id.as_deref(), "TagResource", |key, _| {
             if key.state == "PendingDeletion" {
                 return Err(err(
@@ -550,6 +559,9 @@ impl Service {
     /// UntagResource.
     pub(crate) async fn kms_untag(&self, caller: &Caller, input: KeyInput) -> ApiResult<Value> {
         let keys = input.tag_keys;
+        if keys.is_empty() || keys.len() > MAX_TAGS {
+            return Err(invalid(format!("TagKeys must list 1 to {MAX_TAGS} keys.")));
+        }
         self.kms_mutate(
             caller,
             input.key_id.as_deref(),
@@ -583,6 +595,45 @@ impl Service {
             out["NextMarker"] = json!(n);
         }
         Ok(out)
+    }
+
+    /// Rotates every enabled key whose automatic rotation is due (a new generation; the
+    /// next rotation one period later); returns how many. Run by the background job.
+    pub async fn kms_rotate_due_keys(&self) -> ApiResult<usize> {
+        let now = self.now_ms();
+        let due = self
+            .store()
+            .kms_keys_due_for_rotation(now)
+            .await
+            .map_err(crate::convert::store)?;
+        let mut n = 0;
+        for arn in &due {
+            let _guard = self.write_lock(arn).await;
+            let Some(mut key) = self
+                .store()
+                .kms_key_by_arn(arn)
+                .await
+                .map_err(crate::convert::store)?
+            else {
+                continue;
+            };
+            let due_at = key.meta.next_rotation_ms.unwrap_or(i64::MAX);
+            if key.state != "Enabled" || !key.meta.rotation_enabled || due_at > now {
+                continue;
+            }
+            self.kms_add_generation(&mut key, now, "AUTOMATIC")?;
+            let period = i64::from(key.meta.rotation_period_days.unwrap_or(365));
+            key.meta.next_rotation_ms = Some(now + period * DAY_MS);
+            let audit = (self.audit_mode() != crate::audit::AuditMode::Off)
+                .then(|| self.kms_service_event(&key.account_id, &key.region, "RotateKey", arn));
+            self.store()
+                .put_kms_key_audited(&key, audit)
+                .await
+                .map_err(crate::convert::store)?;
+            self.keyring().forget(arn);
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Deletes every key whose scheduled deletion date has passed (material, aliases and

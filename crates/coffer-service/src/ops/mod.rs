@@ -269,8 +269,10 @@ impl Service {
         let kek = match cached {
             Some(kek) => kek,
             None => {
-                let key = self.keyring.key_record(&*self.store, arn).await?;
+                let mut key = self.keyring.key_record(&*self.store, arn).await?;
                 if crate::kms::is_customer(&key) {
+                    // A customer key's state can change at any time (on any node).
+                    key = self.keyring.fresh_record(&*self.store, arn).await?;
                     if let Some(e) = crate::kms::unusable(&key) {
                         return Err(ApiError::new(
                             ErrorCode::DecryptionFailure,

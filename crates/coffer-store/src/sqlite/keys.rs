@@ -372,6 +372,21 @@ pub(super) fn kms_keys_due_for_deletion(
         .collect::<Result<_, _>>()?)
 }
 
+/// ARNs of enabled keys whose automatic rotation is due.
+pub(super) fn kms_keys_due_for_rotation(
+    conn: &Connection,
+    now_ms: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT arn FROM kms_keys WHERE state = 'Enabled' \
+             AND json_extract(extra_json, '$.rotation_enabled') = 1 \
+             AND json_extract(extra_json, '$.next_rotation_ms') <= ?1 ORDER BY arn",
+        )?
+        .query_map([now_ms], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
 /// Creates or retargets an alias.
 pub(super) fn put_kms_alias(
     conn: &Connection,

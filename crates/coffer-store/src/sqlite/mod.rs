@@ -479,6 +479,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn kms_keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        self.read(move |conn| keys::kms_keys_due_for_rotation(conn, now_ms))
+            .await
+    }
+
     async fn put_kms_alias_audited(
         &self,
         alias: &KmsAliasRecord,
