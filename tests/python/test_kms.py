@@ -239,7 +239,11 @@ def test_key_policy_must_delegate(kms, scratch):
     # A key policy naming only the root... user: no delegation → IAM alone is not enough.
     admin_only = policy({"Effect": "Allow", "Principal": {"AWS": scratch.root.arn.replace(":root", ":user/nobody")},
                          "Action": "kms:*", "Resource": "*"})
+    # The lockout safety check refuses it unless bypassed.
+    expect("MalformedPolicyDocumentException", kms.create_key, Policy=admin_only)
     closed = new_key(kms, Policy=admin_only, BypassPolicyLockoutSafetyCheck=True)
+    expect("MalformedPolicyDocumentException", kms.put_key_policy, KeyId=delegating["KeyId"], PolicyName="default",
+           Policy=admin_only)
     e = expect("AccessDeniedException", ukms.encrypt, KeyId=closed["KeyId"], Plaintext=b"x")
     assert "kms:Encrypt" in str(e)
     expect("AccessDeniedException", ukms.describe_key, KeyId=closed["KeyId"])

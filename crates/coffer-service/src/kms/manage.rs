@@ -31,7 +31,6 @@ pub(crate) struct CreateKeyInput {
     #[serde(default)]
     tags: Vec<WireTag>,
     multi_region: Option<bool>,
-    #[allow(dead_code)]
     bypass_policy_lockout_safety_check: Option<bool>,
 }
 
@@ -50,6 +49,7 @@ pub(crate) struct KeyInput {
     tag_keys: Vec<String>,
     limit: Option<i64>,
     marker: Option<String>,
+    bypass_policy_lockout_safety_check: Option<bool>,
 }
 
 /// Validates tags as KMS does; returns (key, value) pairs.
@@ -148,6 +148,19 @@ impl Service {
         Ok(out)
     }
 
+    /// The policy lockout safety check: the key's (new) policy must let the caller change
+    /// the policy again.
+    async fn lockout_check(&self, caller: &Caller, key: &KmsKeyRecord) -> ApiResult<()> {
+        self.kms_authorize(caller, key, "PutKeyPolicy", None, None)
+            .await
+            .map_err(|_| {
+                err(
+                    ErrorCode::MalformedPolicyDocumentException,
+                    "The new key policy will not allow you to update the key policy in the future.",
+                )
+            })
+    }
+
     /// CreateKey.
     pub(crate) async fn kms_create_key(
         &self,
@@ -228,6 +241,9 @@ impl Service {
             created_ms: self.now_ms(),
             meta,
         };
+        if key.meta.policy.is_some() && input.bypass_policy_lockout_safety_check != Some(true) {
+            self.lockout_check(caller, &key).await?;
+        }
         let out = json!({"KeyMetadata": key_metadata(&key)});
         self.kms_save(caller, &key, &out).await?;
         Ok(out)
@@ -530,6 +546,13 @@ impl Service {
         check_policy_name(input.policy_name.as_deref())?;
         let policy = input.policy.ok_or_else(|| invalid("Policy is required."))?;
         check_policy(&policy)?;
+        if input.bypass_policy_lockout_safety_check != Some(true) {
+            let mut key = self
+                .kms_customer_key_for(caller, input.key_id.as_deref(), "PutKeyPolicy")
+                .await?;
+            key.meta.policy = Some(policy.clone());
+            self.lockout_check(caller, &key).await?;
+        }
         self.kms_mutate(caller, input.key_id.as_deref(), "PutKeyPolicy", |key, _| {
             key.meta.policy = Some(policy);
             Ok(json!({}))
