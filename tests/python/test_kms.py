@@ -59,6 +59,10 @@ def test_create_describe_list(kms, scratch):
         assert kms.describe_key(KeyId=ref)["KeyMetadata"]["Description"] == "payments"
     ids = [k["KeyId"] for k in kms.get_paginator("list_keys").paginate().build_full_result()["Keys"]]
     assert md["KeyId"] in ids
+    new_key(kms)
+    page1 = kms.list_keys(Limit=1)
+    assert len(page1["Keys"]) == 1 and page1["Truncated"] and page1["NextMarker"]
+    expect("InvalidMarkerException", kms.list_keys, Marker="not-a-marker")
     tags = kms.list_resource_tags(KeyId=md["KeyId"])["Tags"]
     assert tags == [{"TagKey": "team", "TagValue": "pay"}]
     expect("NotFoundException", kms.describe_key, KeyId="00000000-0000-4000-8000-000000000000")
@@ -369,6 +373,9 @@ def test_update_secret_kms_key_reencrypts_labeled(kms, scratch):
     assert ids[v1] == [] and ids[v2] == ["AWSPREVIOUS"] and ids[v3] == ["AWSCURRENT"]
     sm.update_secret(SecretId=n, KmsKeyId=new["KeyId"])
     assert sm.describe_secret(SecretId=n)["KmsKeyId"] == new["Arn"]
+    keys = {v["VersionId"]: v["KmsKeyIds"] for v in
+            sm.list_secret_version_ids(SecretId=n, IncludeDeprecated=True)["Versions"]}
+    assert keys == {v1: [old["Arn"]], v2: [new["Arn"]], v3: [new["Arn"]], v4: [new["Arn"]]}
     kms.disable_key(KeyId=old["KeyId"])
     for vid, val in ((v2, "v2"), (v3, "v3"), (v4, "v4")):
         assert sm.get_secret_value(SecretId=n, VersionId=vid)["SecretString"] == val

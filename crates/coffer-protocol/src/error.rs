@@ -78,6 +78,8 @@ pub enum ErrorCode {
     UnsupportedOperationException,
     /// 400 (KMS): the ciphertext was not made under the specified key.
     IncorrectKeyException,
+    /// 400 (KMS): the paging marker is not valid.
+    InvalidMarkerException,
 }
 
 impl ErrorCode {
@@ -121,6 +123,7 @@ impl ErrorCode {
             Self::TagException => "TagException",
             Self::UnsupportedOperationException => "UnsupportedOperationException",
             Self::IncorrectKeyException => "IncorrectKeyException",
+            Self::InvalidMarkerException => "InvalidMarkerException",
         }
     }
 
@@ -167,6 +170,7 @@ impl ErrorCode {
         Self::TagException,
         Self::UnsupportedOperationException,
         Self::IncorrectKeyException,
+        Self::InvalidMarkerException,
     ];
 
     /// The HTTP status AWS uses for this code.

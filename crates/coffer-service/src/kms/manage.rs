@@ -1,12 +1,13 @@
 //! Key management: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, scheduled
-//! deletion, rotation settings, key policies and tags.
+//! deletion (and the job that carries it out).
 
-use super::{MAX_ON_DEMAND_ROTATIONS, MAX_POLICY, MAX_TAGS, err, invalid, key_metadata, page, ts};
+use super::props::{check_policy, check_tags, merge_tags};
+use super::{MAX_TAGS, err, invalid, key_metadata, page, ts};
 use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::clock::DAY_MS;
 use coffer_crypto::SymmetricKey;
 use coffer_protocol::ErrorCode;
-use coffer_store::{KmsKeyMeta, KmsKeyRecord, KmsRotation};
+use coffer_store::{KmsKeyMeta, KmsKeyRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -14,116 +15,48 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct WireTag {
-    tag_key: Option<String>,
-    tag_value: Option<String>,
+    pub(super) tag_key: Option<String>,
+    pub(super) tag_value: Option<String>,
 }
 
 /// CreateKey's input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CreateKeyInput {
-    description: Option<String>,
-    key_usage: Option<String>,
-    key_spec: Option<String>,
-    customer_master_key_spec: Option<String>,
-    origin: Option<String>,
-    policy: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) key_usage: Option<String>,
+    pub(super) key_spec: Option<String>,
+    pub(super) customer_master_key_spec: Option<String>,
+    pub(super) origin: Option<String>,
+    pub(super) policy: Option<String>,
     #[serde(default)]
-    tags: Vec<WireTag>,
-    multi_region: Option<bool>,
-    bypass_policy_lockout_safety_check: Option<bool>,
+    pub(super) tags: Vec<WireTag>,
+    pub(super) multi_region: Option<bool>,
+    pub(super) bypass_policy_lockout_safety_check: Option<bool>,
 }
 
 /// Input of the operations naming one key.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyInput {
-    key_id: Option<String>,
-    pending_window_in_days: Option<i64>,
-    rotation_period_in_days: Option<i64>,
-    policy_name: Option<String>,
-    policy: Option<String>,
+    pub(super) key_id: Option<String>,
+    pub(super) pending_window_in_days: Option<i64>,
+    pub(super) rotation_period_in_days: Option<i64>,
+    pub(super) policy_name: Option<String>,
+    pub(super) policy: Option<String>,
     #[serde(default)]
-    tags: Vec<WireTag>,
+    pub(super) tags: Vec<WireTag>,
     #[serde(default)]
-    tag_keys: Vec<String>,
-    limit: Option<i64>,
-    marker: Option<String>,
-    bypass_policy_lockout_safety_check: Option<bool>,
-}
-
-/// Validates tags as KMS does; returns (key, value) pairs.
-fn check_tags(tags: &[WireTag]) -> ApiResult<Vec<(String, String)>> {
-    let mut out = Vec::with_capacity(tags.len());
-    for t in tags {
-        let k = t.tag_key.clone().unwrap_or_default();
-        let v = t.tag_value.clone().unwrap_or_default();
-        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
-            return Err(err(
-                ErrorCode::TagException,
-                "Tag keys must be 1-128 characters and tag values 0-256 characters.",
-            ));
-        }
-        if k.starts_with("aws:") {
-            return Err(err(
-                ErrorCode::TagException,
-                "Tags beginning with aws: are reserved.",
-            ));
-        }
-        out.push((k, v));
-    }
-    Ok(out)
-}
-
-fn merge_tags(existing: &mut Vec<(String, String)>, new: Vec<(String, String)>) -> ApiResult<()> {
-    for (k, v) in new {
-        match existing.iter_mut().find(|(ek, _)| *ek == k) {
-            Some(e) => e.1 = v,
-            None => existing.push((k, v)),
-        }
-    }
-    if existing.len() > MAX_TAGS {
-        return Err(err(
-            ErrorCode::LimitExceededException,
-            format!("A key can have at most {MAX_TAGS} tags."),
-        ));
-    }
-    Ok(())
-}
-
-/// Validates a key policy document.
-pub(crate) fn check_policy(text: &str) -> ApiResult<()> {
-    if text.len() > MAX_POLICY {
-        return Err(invalid(format!(
-            "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to {MAX_POLICY}"
-        )));
-    }
-    coffer_policy::Policy::parse_with_limit(text, MAX_POLICY).map_err(|e| {
-        err(
-            ErrorCode::MalformedPolicyDocumentException,
-            format!(
-                "The new key policy will not allow you to update the key policy in the future: {}",
-                e.detail()
-            ),
-        )
-    })?;
-    Ok(())
-}
-
-fn check_policy_name(name: Option<&str>) -> ApiResult<()> {
-    match name {
-        None | Some("default") => Ok(()),
-        Some(other) => Err(err(
-            ErrorCode::NotFoundException,
-            format!("Policy {other} does not exist. The only valid policy name is default."),
-        )),
-    }
+    pub(super) tag_keys: Vec<String>,
+    pub(super) limit: Option<i64>,
+    pub(super) marker: Option<String>,
+    pub(super) bypass_policy_lockout_safety_check: Option<bool>,
 }
 
 impl Service {
     /// Finds, authorizes (customer keys only), locks and re-reads a key, lets `f` change
     /// it and build the response, then saves it with the call's audit record.
-    async fn kms_mutate(
+    pub(super) async fn kms_mutate(
         &self,
         caller: &Caller,
         id: Option<&str>,
@@ -146,19 +79,6 @@ impl Service {
         let out = f(&mut key, self.now_ms())?;
         self.kms_save(caller, &key, &out).await?;
         Ok(out)
-    }
-
-    /// The policy lockout safety check: the key's (new) policy must let the caller change
-    /// the policy again.
-    async fn lockout_check(&self, caller: &Caller, key: &KmsKeyRecord) -> ApiResult<()> {
-        self.kms_authorize(caller, key, "PutKeyPolicy", None, None)
-            .await
-            .map_err(|_| {
-                err(
-                    ErrorCode::MalformedPolicyDocumentException,
-                    "The new key policy will not allow you to update the key policy in the future.",
-                )
-            })
     }
 
     /// CreateKey.
@@ -361,302 +281,6 @@ impl Service {
             },
         )
         .await
-    }
-
-    /// EnableKeyRotation (90–2560 days, default 365).
-    pub(crate) async fn kms_enable_rotation(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        let days = input.rotation_period_in_days.unwrap_or(365);
-        if !(90..=2560).contains(&days) {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value less than or equal to 2560 and greater than or equal to 90"
-            )));
-        }
-        self.kms_mutate(
-            caller,
-            input.key_id.as_deref(),
-            "EnableKeyRotation",
-            |key, now| {
-                if let Some(e) = super::resolve::unusable(key) {
-                    return Err(e);
-                }
-                key.meta.rotation_enabled = true;
-                key.meta.rotation_period_days = Some(days as u32);
-                key.meta.next_rotation_ms = Some(now + days * DAY_MS);
-                Ok(json!({}))
-            },
-        )
-        .await
-    }
-
-    /// DisableKeyRotation.
-    pub(crate) async fn kms_disable_rotation(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        self.kms_mutate(
-            caller,
-            input.key_id.as_deref(),
-            "DisableKeyRotation",
-            |key, _| {
-                if let Some(e) = super::resolve::unusable(key) {
-                    return Err(e);
-                }
-                key.meta.rotation_enabled = false;
-                key.meta.next_rotation_ms = None;
-                Ok(json!({}))
-            },
-        )
-        .await
-    }
-
-    /// GetKeyRotationStatus.
-    pub(crate) async fn kms_rotation_status(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        let key = self
-            .kms_key_for(caller, input.key_id.as_deref(), "GetKeyRotationStatus")
-            .await?;
-        let mut out = json!({"KeyId": key.arn, "KeyRotationEnabled": key.meta.rotation_enabled});
-        if key.meta.rotation_enabled {
-            out["RotationPeriodInDays"] = json!(key.meta.rotation_period_days.unwrap_or(365));
-            if let Some(n) = key.meta.next_rotation_ms {
-                out["NextRotationDate"] = ts(n);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Adds a generation of fresh material to `key` (old generations are kept).
-    pub(crate) fn kms_add_generation(
-        &self,
-        key: &mut KmsKeyRecord,
-        now: i64,
-        kind: &str,
-    ) -> ApiResult<()> {
-        let generation = key.generation + 1;
-        let wrapped =
-            self.keyring()
-                .wrap_material(&key.arn, generation, &SymmetricKey::generate())?;
-        key.wrapped_material.push((generation, wrapped));
-        key.generation = generation;
-        key.meta.rotations.push(KmsRotation {
-            generation,
-            time_ms: now,
-            rotation_type: kind.to_owned(),
-        });
-        Ok(())
-    }
-
-    /// RotateKeyOnDemand.
-    pub(crate) async fn kms_rotate_on_demand(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        let key = self
-            .kms_customer_key_for(caller, input.key_id.as_deref(), "RotateKeyOnDemand")
-            .await?;
-        let _guard = self.write_lock(&key.arn).await;
-        let mut key = self
-            .store()
-            .kms_key_by_arn(&key.arn)
-            .await
-            .map_err(crate::convert::store)?
-            .ok_or_else(|| {
-                err(
-                    ErrorCode::NotFoundException,
-                    format!("Key '{}' does not exist", key.arn),
-                )
-            })?;
-        if let Some(e) = super::resolve::unusable(&key) {
-            return Err(e);
-        }
-        let on_demand = key
-            .meta
-            .rotations
-            .iter()
-            .filter(|r| r.rotation_type == "ON_DEMAND")
-            .count();
-        if on_demand >= MAX_ON_DEMAND_ROTATIONS {
-            return Err(err(
-                ErrorCode::LimitExceededException,
-                format!(
-                    "{} has reached the limit of {MAX_ON_DEMAND_ROTATIONS} on-demand rotations.",
-                    key.arn
-                ),
-            ));
-        }
-        self.kms_add_generation(&mut key, self.now_ms(), "ON_DEMAND")?;
-        let out = json!({"KeyId": key.arn});
-        self.kms_save(caller, &key, &out).await?;
-        Ok(out)
-    }
-
-    /// ListKeyRotations.
-    pub(crate) async fn kms_list_rotations(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        let key = self
-            .kms_key_for(caller, input.key_id.as_deref(), "ListKeyRotations")
-            .await?;
-        let (rots, next) = page(
-            key.meta.rotations.clone(),
-            input.limit,
-            input.marker.as_deref(),
-        )?;
-        let list: Vec<Value> = rots
-            .iter()
-            .map(|r| json!({"KeyId": key.arn, "RotationDate": ts(r.time_ms), "RotationType": r.rotation_type}))
-            .collect();
-        let mut out = json!({"Rotations": list, "Truncated": next.is_some()});
-        if let Some(n) = next {
-            out["NextMarker"] = json!(n);
-        }
-        Ok(out)
-    }
-
-    /// GetKeyPolicy (policy name `default`).
-    pub(crate) async fn kms_get_policy(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        check_policy_name(input.policy_name.as_deref())?;
-        let key = self
-            .kms_key_for(caller, input.key_id.as_deref(), "GetKeyPolicy")
-            .await?;
-        Ok(json!({"Policy": Self::kms_policy_text(&key), "PolicyName": "default"}))
-    }
-
-    /// PutKeyPolicy.
-    pub(crate) async fn kms_put_policy(
-        &self,
-        caller: &Caller,
-        input: KeyInput,
-    ) -> ApiResult<Value> {
-        check_policy_name(input.policy_name.as_deref())?;
-        let policy = input.policy.ok_or_else(|| invalid("Policy is required."))?;
-        check_policy(&policy)?;
-        if input.bypass_policy_lockout_safety_check != Some(true) {
-            let mut key = self
-                .kms_customer_key_for(caller, input.key_id.as_deref(), "PutKeyPolicy")
-                .await?;
-            key.meta.policy = Some(policy.clone());
-            self.lockout_check(caller, &key).await?;
-        }
-        self.kms_mutate(caller, input.key_id.as_deref(), "PutKeyPolicy", |key, _| {
-            key.meta.policy = Some(policy);
-            Ok(json!({}))
-        })
-        .await
-    }
-
-    /// TagResource.
-    pub(crate) async fn kms_tag(&self, caller: &Caller, input: KeyInput) -> ApiResult<Value> {
-        let tags = check_tags(&input.tags)?;
-        if tags.is_empty() || tags.len() > MAX_TAGS {
-            return Err(invalid(format!("Tags must list 1 to {MAX_TAGS} tags.")));
-        }
-        self.kms_mutate(caller, input.key_id.as_deref(), "TagResource", |key, _| {
-            if key.state == "PendingDeletion" {
-                return Err(err(
-                    ErrorCode::KMSInvalidStateException,
-                    format!("{} is pending deletion.", key.arn),
-                ));
-            }
-            merge_tags(&mut key.meta.tags, tags)?;
-            Ok(json!({}))
-        })
-        .await
-    }
-
-    /// UntagResource.
-    pub(crate) async fn kms_untag(&self, caller: &Caller, input: KeyInput) -> ApiResult<Value> {
-        let keys = input.tag_keys;
-        if keys.is_empty() || keys.len() > MAX_TAGS {
-            return Err(invalid(format!("TagKeys must list 1 to {MAX_TAGS} keys.")));
-        }
-        self.kms_mutate(
-            caller,
-            input.key_id.as_deref(),
-            "UntagResource",
-            |key, _| {
-                if key.state == "PendingDeletion" {
-                    return Err(err(
-                        ErrorCode::KMSInvalidStateException,
-                        format!("{} is pending deletion.", key.arn),
-                    ));
-                }
-                key.meta.tags.retain(|(k, _)| !keys.contains(k));
-                Ok(json!({}))
-            },
-        )
-        .await
-    }
-
-    /// ListResourceTags.
-    pub(crate) async fn kms_list_tags(&self, caller: &Caller, input: KeyInput) -> ApiResult<Value> {
-        let key = self
-            .kms_key_for(caller, input.key_id.as_deref(), "ListResourceTags")
-            .await?;
-        let (tags, next) = page(key.meta.tags.clone(), input.limit, input.marker.as_deref())?;
-        let list: Vec<Value> = tags
-            .iter()
-            .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
-            .collect();
-        let mut out = json!({"Tags": list, "Truncated": next.is_some()});
-        if let Some(n) = next {
-            out["NextMarker"] = json!(n);
-        }
-        Ok(out)
-    }
-
-    /// Rotates every enabled key whose automatic rotation is due (a new generation; the
-    /// next rotation one period later); returns how many. Run by the background job.
-    pub async fn kms_rotate_due_keys(&self) -> ApiResult<usize> {
-        let now = self.now_ms();
-        let due = self
-            .store()
-            .kms_keys_due_for_rotation(now)
-            .await
-            .map_err(crate::convert::store)?;
-        let mut n = 0;
-        for arn in &due {
-            let _guard = self.write_lock(arn).await;
-            let Some(mut key) = self
-                .store()
-                .kms_key_by_arn(arn)
-                .await
-                .map_err(crate::convert::store)?
-            else {
-                continue;
-            };
-            let due_at = key.meta.next_rotation_ms.unwrap_or(i64::MAX);
-            if key.state != "Enabled" || !key.meta.rotation_enabled || due_at > now {
-                continue;
-            }
-            self.kms_add_generation(&mut key, now, "AUTOMATIC")?;
-            let period = i64::from(key.meta.rotation_period_days.unwrap_or(365));
-            key.meta.next_rotation_ms = Some(now + period * DAY_MS);
-            let audit = (self.audit_mode() != crate::audit::AuditMode::Off)
-                .then(|| self.kms_service_event(&key.account_id, &key.region, "RotateKey", arn));
-            self.store()
-                .put_kms_key_audited(&key, audit)
-                .await
-                .map_err(crate::convert::store)?;
-            self.keyring().forget(arn);
-            n += 1;
-        }
-        Ok(n)
     }
 
     /// Deletes every key whose scheduled deletion date has passed (material, aliases and

@@ -12,7 +12,9 @@ pub mod blob;
 mod crypto;
 mod manage;
 pub mod policy;
+mod props;
 mod resolve;
+mod rotation;
 
 use crate::{ApiResult, Caller, Service};
 use coffer_protocol::{ApiError, ErrorCode};
@@ -158,12 +160,9 @@ pub(crate) fn page<T>(
     };
     let start = match marker {
         None => 0,
-        Some(m) => m.parse::<usize>().map_err(|_| {
-            err(
-                ErrorCode::InvalidNextTokenException, /* KMS: InvalidMarkerException */
-                "Invalid marker.",
-            )
-        })?,
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| err(ErrorCode::InvalidMarkerException, "Invalid marker."))?,
     };
     let total = items.len();
     let out: Vec<T> = items.into_iter().skip(start).take(limit).collect();
