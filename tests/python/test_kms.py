@@ -66,6 +66,11 @@ def test_create_describe_list(kms, scratch):
     tags = kms.list_resource_tags(KeyId=md["KeyId"])["Tags"]
     assert tags == [{"TagKey": "team", "TagValue": "pay"}]
     expect("NotFoundException", kms.describe_key, KeyId="00000000-0000-4000-8000-000000000000")
+    # Keys are regional.
+    west = scratch.root.client("kms", region="eu-west-1")
+    expect("NotFoundException", west.describe_key, KeyId=md["Arn"])
+    blob = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    expect("InvalidCiphertextException", west.decrypt, CiphertextBlob=blob)
     expect("ValidationException", kms.create_key, KeyUsage="SIGN_VERIFY", KeySpec="SYMMETRIC_DEFAULT")
     expect("MalformedPolicyDocumentException", kms.create_key, Policy="{not json")
 

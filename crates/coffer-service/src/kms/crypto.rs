@@ -123,6 +123,7 @@ impl Service {
             .kms_key_by_arn(h.key_arn)
             .await
             .map_err(crate::convert::store)?
+            .filter(|k| k.region == caller.region)
             .ok_or_else(invalid_ciphertext)?;
         if let Some(id) = expected {
             let named = self.kms_find_key(caller, Some(id)).await?;

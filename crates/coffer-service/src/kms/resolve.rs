@@ -106,13 +106,21 @@ impl Service {
             )
         })?;
         match r {
+            // KMS is regional: a key of another region is not found from this one.
             KeyRef::KeyArn(arn) => self
                 .store()
                 .kms_key_by_arn(&arn)
                 .await
                 .map_err(crate::convert::store)?
+                .filter(|k| k.region == caller.region)
                 .ok_or_else(|| key_not_found(&arn)),
             KeyRef::Alias(account, region, name) => {
+                if region != caller.region {
+                    return Err(err(
+                        ErrorCode::NotFoundException,
+                        format!("Alias arn:aws:kms:{region}:{account}:{name} is not found."),
+                    ));
+                }
                 let alias_arn = format!("arn:aws:kms:{region}:{account}:{name}");
                 let not_found = || {
                     err(
