@@ -102,8 +102,15 @@ impl Service {
                 ),
                 _ => e,
             })?;
-        if !crate::kms::is_customer(&key) && key.account_id == caller.account_id {
-            return Ok(None);
+        if !crate::kms::is_customer(&key) {
+            // AWS managed keys serve only their own account.
+            if key.account_id == caller.account_id {
+                return Ok(None);
+            }
+            return Err(ApiError::new(
+                ErrorCode::ResourceNotFoundException,
+                format!("The KMS key {id} can't be found."),
+            ));
         }
         Ok(Some(key.arn))
     }
