@@ -144,6 +144,21 @@ def test_aliases(kms, scratch):
     expect("NotFoundException", kms.update_alias, AliasName=f"alias/none-{uid()}", TargetKeyId=b["KeyId"])
 
 
+def test_alias_needs_iam_on_the_alias(kms, scratch):
+    md = new_key(kms)
+    own = f"alias/team-a/{uid()}"
+    user = scratch.user("aliasuser", inline=policy(
+        allow(["kms:DescribeKey", "kms:ListAliases"]),
+        allow("kms:CreateAlias", f"arn:aws:kms:us-east-1:{scratch.account_id}:alias/team-a/*"),
+        allow("kms:CreateAlias", md["Arn"]),
+    ))
+    uk = user.client("kms")
+    uk.create_alias(AliasName=own, TargetKeyId=md["KeyId"])
+    expect("AccessDeniedException", uk.create_alias, AliasName=f"alias/team-b/{uid()}", TargetKeyId=md["KeyId"])
+    expect("AccessDeniedException", uk.delete_alias, AliasName=own)
+    kms.delete_alias(AliasName=own)
+
+
 def test_aws_managed_key(kms, scratch):
     scratch.secret(f"kms/managed/{uid()}")  # makes sure aws/secretsmanager exists
     md = kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]

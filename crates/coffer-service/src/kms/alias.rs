@@ -79,6 +79,14 @@ impl Service {
         Ok(key)
     }
 
+    /// AWS authorizes alias changes twice: on the alias with IAM policies (here), and on
+    /// the key with its key policy.
+    async fn authorize_alias(&self, caller: &Caller, op: &str, name: &str) -> ApiResult<()> {
+        let alias_arn = format!("arn:aws:kms:{}:{}:{name}", caller.region, caller.account_id);
+        self.authorize(caller, &Access::new(format!("kms:{op}")), &alias_arn, None)
+            .await
+    }
+
     async fn save_alias(
         &self,
         caller: &Caller,
@@ -127,6 +135,7 @@ impl Service {
         input: AliasInput,
     ) -> ApiResult<Value> {
         let name = check_alias_name(input.alias_name.as_deref())?;
+        self.authorize_alias(caller, "CreateAlias", &name).await?;
         let key = self
             .alias_target(caller, input.target_key_id.as_deref(), "CreateAlias")
             .await?;
@@ -150,6 +159,7 @@ impl Service {
         input: AliasInput,
     ) -> ApiResult<Value> {
         let name = check_alias_name(input.alias_name.as_deref())?;
+        self.authorize_alias(caller, "UpdateAlias", &name).await?;
         // The alias must exist and its current key must allow the change too.
         let current = self.kms_find_key(caller, Some(&name)).await?;
         self.kms_authorize(caller, &current, "UpdateAlias", None, None)
@@ -176,6 +186,7 @@ impl Service {
         input: AliasInput,
     ) -> ApiResult<Value> {
         let name = check_alias_name(input.alias_name.as_deref())?;
+        self.authorize_alias(caller, "DeleteAlias", &name).await?;
         let key = self.kms_find_key(caller, Some(&name)).await?;
         self.kms_authorize(caller, &key, "DeleteAlias", None, None)
             .await?;
