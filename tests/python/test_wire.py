@@ -134,6 +134,10 @@ def test_wire_clock_skew_is_rejected(coffer, minutes):
 
 def test_wire_wrong_service_and_bad_region_in_scope(coffer):
     assert_error(call(coffer, "ListSecrets", {}, service="kms"), "InvalidSignatureException")
+    # ...and a KMS target signed for another service.
+    body = b"{}"
+    h = sign(coffer, "TrentService.ListKeys", body, service="secretsmanager")
+    assert_error(send(coffer, "POST", "/", body, h), "InvalidSignatureException")
     assert_error(call(coffer, "ListSecrets", {}, region="not a region!"), "InvalidSignatureException")
 
 

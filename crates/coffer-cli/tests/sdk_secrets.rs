@@ -2117,7 +2117,7 @@ async fn value_size_and_name_limits() {
 }
 
 #[tokio::test]
-async fn kms_key_id_accepts_only_the_default_key() {
+async fn kms_key_id_forms_of_the_default_key_and_unknown_keys() {
     let s = Server::dev().await;
     let root = s.root();
     let c = s.client(&root);
@@ -2175,7 +2175,7 @@ async fn kms_key_id_accepts_only_the_default_key() {
         "ResourceNotFoundException",
     );
     assert_eq!(get_string(&c, &name).await, "v");
-    // Another account's key is not usable.
+    // Another account's AWS managed key is not usable.
     let b = s.create_account(&root).await;
     expect_err(
         s.client(&b)

@@ -356,3 +356,19 @@ pub fn authorize(req: &AuthzRequest) -> Outcome {
     };
     deny(kind)
 }
+
+/// How the allowing statements of a resource-based policy match the caller for `ctx`
+/// (the strongest hit), and whether one of its `Deny` statements matches. KMS uses it: a
+/// key policy must itself allow a request, directly or by delegating to the account.
+pub fn resource_policy_hit(policy: &Policy, ctx: &RequestContext) -> (PrincipalHit, bool) {
+    let set = [PolicyRef {
+        id: "resource-policy",
+        policy,
+    }];
+    let al = ctx.action.to_ascii_lowercase();
+    let ev = eval_set(&set, ctx, &al, true);
+    (
+        ev.allow.map_or(PrincipalHit::None, |(_, h)| h),
+        !ev.denies.is_empty(),
+    )
+}

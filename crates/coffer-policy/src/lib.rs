@@ -31,6 +31,7 @@ mod wildcard;
 
 pub use authorize::{
     AuthzRequest, Decision, Outcome, PolicyKind, PolicyRef, Reason, StatementRef, authorize,
+    resource_policy_hit,
 };
 pub use condition::{ConditionClause, SetQualifier};
 pub use context::{Principal, PrincipalKind, RequestContext};

@@ -56,6 +56,30 @@ pub enum ErrorCode {
     InvalidTimeRangeException,
     /// 400 (CloudTrail): MaxResults out of 1–50.
     InvalidMaxResultsException,
+    /// 400 (KMS): the key or alias does not exist.
+    NotFoundException,
+    /// 400 (KMS): the key is disabled.
+    DisabledException,
+    /// 400 (KMS): the key's state does not allow the operation.
+    KMSInvalidStateException,
+    /// 400 (KMS): the ciphertext or its encryption context is not valid.
+    InvalidCiphertextException,
+    /// 400 (KMS): the alias already exists.
+    AlreadyExistsException,
+    /// 400 (KMS): an input does not satisfy its constraints.
+    ValidationException,
+    /// 400 (KMS): the alias name is not valid.
+    InvalidAliasNameException,
+    /// 400 (KMS): an ARN is not valid.
+    InvalidArnException,
+    /// 400 (KMS): a tag is not valid.
+    TagException,
+    /// 400 (KMS): the operation is not supported for this key.
+    UnsupportedOperationException,
+    /// 400 (KMS): the ciphertext was not made under the specified key.
+    IncorrectKeyException,
+    /// 400 (KMS): the paging marker is not valid.
+    InvalidMarkerException,
 }
 
 impl ErrorCode {
@@ -88,6 +112,18 @@ impl ErrorCode {
             Self::InvalidLookupAttributesException => "InvalidLookupAttributesException",
             Self::InvalidTimeRangeException => "InvalidTimeRangeException",
             Self::InvalidMaxResultsException => "InvalidMaxResultsException",
+            Self::NotFoundException => "NotFoundException",
+            Self::DisabledException => "DisabledException",
+            Self::KMSInvalidStateException => "KMSInvalidStateException",
+            Self::InvalidCiphertextException => "InvalidCiphertextException",
+            Self::AlreadyExistsException => "AlreadyExistsException",
+            Self::ValidationException => "ValidationException",
+            Self::InvalidAliasNameException => "InvalidAliasNameException",
+            Self::InvalidArnException => "InvalidArnException",
+            Self::TagException => "TagException",
+            Self::UnsupportedOperationException => "UnsupportedOperationException",
+            Self::IncorrectKeyException => "IncorrectKeyException",
+            Self::InvalidMarkerException => "InvalidMarkerException",
         }
     }
 
@@ -123,6 +159,18 @@ impl ErrorCode {
         Self::InvalidLookupAttributesException,
         Self::InvalidTimeRangeException,
         Self::InvalidMaxResultsException,
+        Self::NotFoundException,
+        Self::DisabledException,
+        Self::KMSInvalidStateException,
+        Self::InvalidCiphertextException,
+        Self::AlreadyExistsException,
+        Self::ValidationException,
+        Self::InvalidAliasNameException,
+        Self::InvalidArnException,
+        Self::TagException,
+        Self::UnsupportedOperationException,
+        Self::IncorrectKeyException,
+        Self::InvalidMarkerException,
     ];
 
     /// The HTTP status AWS uses for this code.

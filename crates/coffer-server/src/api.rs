@@ -43,7 +43,7 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
     let result = async {
         let body = read_body(body, state.config.max_body_bytes).await?;
         call.request_parameters = request_parameters(&body);
-        let who = authenticate(&state, &parts, &body, &JSON_SIGNING_NAMES).await?;
+        let who = authenticate(&state, &parts, &body, signing_names_for(&target)).await?;
         let d = call.draft(&state, Some(&who));
         draft = Some(Arc::clone(&d));
         let mut caller = caller_of(&who, &parts);
@@ -84,6 +84,17 @@ pub async fn handle(State(state): State<AppState>, req: http::Request<Body>) -> 
 
 /// Signing names accepted on the JSON endpoint.
 const JSON_SIGNING_NAMES: [&str; 2] = [coffer_protocol::SIGNING_NAME, "cloudtrail"];
+/// Signing names accepted for KMS targets (and only for them).
+const KMS_SIGNING_NAMES: [&str; 1] = ["kms"];
+
+/// The signing names acceptable for a JSON request to `target`.
+fn signing_names_for(target: &str) -> &'static [&'static str] {
+    if target.starts_with(coffer_service::kms::TARGET_PREFIX) {
+        &KMS_SIGNING_NAMES
+    } else {
+        &JSON_SIGNING_NAMES
+    }
+}
 
 /// The record's event source and name for an `X-Amz-Target`.
 fn event_of(target: &str) -> (&'static str, String) {
@@ -93,6 +104,8 @@ fn event_of(target: &str) -> (&'static str, String) {
         ("coffer.amazonaws.com", op.to_owned())
     } else if let Some(op) = target.strip_prefix(CLOUDTRAIL_PREFIX) {
         ("cloudtrail.amazonaws.com", op.to_owned())
+    } else if let Some(op) = target.strip_prefix(coffer_service::kms::TARGET_PREFIX) {
+        ("kms.amazonaws.com", op.to_owned())
     } else {
         let name: String = target
             .chars()
@@ -247,6 +260,9 @@ async fn dispatch(
                 format!("The CloudTrail operation {op:?} is not available in Coffer."),
             )),
         };
+    }
+    if let Some(op) = target.strip_prefix(coffer_service::kms::TARGET_PREFIX) {
+        return encode(&state.service.kms_call(caller, op, body).await?);
     }
     let op = target
         .strip_prefix(TARGET_PREFIX)

@@ -172,6 +172,15 @@ pub fn is_read_only(event_source: &str, name: &str) -> bool {
     if event_source == "sts.amazonaws.com" {
         return true;
     }
+    // As CloudTrail: KMS cryptographic operations are read-only (and their responses,
+    // which carry plaintext, are never parsed into the record).
+    if event_source == "kms.amazonaws.com"
+        && ["Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt"]
+            .iter()
+            .any(|p| name.starts_with(p))
+    {
+        return true;
+    }
     [
         "Get", "List", "Describe", "BatchGet", "Lookup", "Validate", "Simulate",
     ]

@@ -1,4 +1,5 @@
-//! Background jobs: purging secrets whose recovery window has ended; signing audit digests;
+//! Background jobs: purging secrets whose recovery window has ended; deleting KMS keys
+//! whose waiting period has ended; signing audit digests;
 //! audit retention.
 
 use crate::AppState;
@@ -20,6 +21,16 @@ pub(crate) fn spawn(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "purged secrets whose recovery window ended"),
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+            match state.service.kms_delete_due_keys().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "deleted KMS keys whose waiting period ended"),
+                Err(e) => tracing::warn!(error = %e, "KMS key deletion failed"),
+            }
+            match state.service.kms_rotate_due_keys().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rotated = n, "rotated KMS keys whose rotation was due"),
+                Err(e) => tracing::warn!(error = %e, "KMS key rotation failed"),
             }
         }
     });

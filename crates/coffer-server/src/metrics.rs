@@ -341,8 +341,10 @@ impl Metrics {
     /// [`Metrics::observe`] for the JSON endpoint: `CofferAdmin.<Op>` is service `admin`,
     /// anything else `secretsmanager` with the operation after `secretsmanager.`.
     pub fn observe_target(&self, target: &str, error_code: Option<&str>, elapsed: Duration) {
+        let kms = target.strip_prefix(coffer_service::kms::TARGET_PREFIX);
         let (service, operation) = match target.strip_prefix(crate::api::ADMIN_PREFIX) {
             Some(op) => ("admin", op),
+            None if kms.is_some() => ("kms", kms.unwrap_or("")),
             None => (
                 "secretsmanager",
                 target

@@ -147,6 +147,11 @@ impl Keyring {
                     wrapped_material: vec![(1, wrapped)],
                     state: "Enabled".to_owned(),
                     created_ms: now_ms,
+                    meta: coffer_store::KmsKeyMeta {
+                        key_manager: "AWS".to_owned(),
+                        description: "Default key that protects my Secrets Manager data when no other key is defined".to_owned(),
+                        ..Default::default()
+                    },
                 };
                 store
                     .insert_kms_key_if_absent(&rec)
@@ -160,6 +165,42 @@ impl Keyring {
             .unwrap_or_else(|p| p.into_inner())
             .insert(cache_key, rec.arn.clone());
         Ok(rec)
+    }
+
+    /// Seals fresh key material for generation `generation` of `key_arn` under the root
+    /// key (the stored form of every KMS key generation).
+    pub fn wrap_material(
+        &self,
+        key_arn: &str,
+        generation: u32,
+        material: &SymmetricKey,
+    ) -> ApiResult<Vec<u8>> {
+        self.root()?
+            .seal(&material_aad(key_arn, generation), material.expose_bytes())
+            .map_err(crate::convert::encrypt)
+    }
+
+    /// Drops the cached record and unwrapped material of `key_arn` (after a change to the
+    /// key: state, rotation, deletion), so the next use re-reads it.
+    pub fn forget(&self, key_arn: &str) {
+        self.records
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key_arn);
+        self.keks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key_arn);
+    }
+
+    /// Whether the cached record of `key_arn` is an enabled AWS managed key (the secret
+    /// read hot path needs no KMS authorization for those); `None` if not cached.
+    pub fn cached_is_enabled_aws_managed(&self, key_arn: &str) -> Option<bool> {
+        self.records
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key_arn)
+            .map(|r| r.meta.key_manager != "CUSTOMER" && r.state == "Enabled")
     }
 
     fn cached_record(&self, arn: &str) -> Option<KmsKeyRecord> {
@@ -182,6 +223,23 @@ impl Keyring {
         if let Some(r) = self.cached_record(arn) {
             return Ok(r);
         }
+        let rec = store
+            .kms_key_by_arn(arn)
+            .await
+            .map_err(crate::convert::store)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::DecryptionFailure,
+                    "The KMS key that protects this secret no longer exists.",
+                )
+            })?;
+        self.remember(&rec);
+        Ok(rec)
+    }
+
+    /// The KMS key record for `arn` read from the store (its state may have been changed
+    /// by another node), refreshing the cache.
+    pub async fn fresh_record(&self, store: &dyn Store, arn: &str) -> ApiResult<KmsKeyRecord> {
         let rec = store
             .kms_key_by_arn(arn)
             .await

@@ -12,6 +12,7 @@ pub mod controls;
 mod convert;
 pub mod iam;
 pub mod keyring;
+pub mod kms;
 mod ops;
 mod paging;
 mod resolve;

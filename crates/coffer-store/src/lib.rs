@@ -81,6 +81,18 @@ pub enum Change {
         /// Versions to delete (with their values).
         delete_versions: Vec<String>,
     },
+    /// Replace the sealed values of existing versions (re-encryption under another KMS
+    /// key) if the secret's stored revision equals `expected_revision`, and bump it by one;
+    /// `Conflict` otherwise, `NotFound` if a version does not exist. Stages and metadata
+    /// are unchanged.
+    Reseal {
+        /// ARN of the secret.
+        arn: String,
+        /// Revision the caller read.
+        expected_revision: i64,
+        /// (version id, its new sealed value).
+        values: Vec<(String, SealedValue)>,
+    },
     /// Remove a secret and all its versions (purge). Missing secret: Ok (idempotent).
     Purge {
         /// ARN of the secret.
@@ -182,6 +194,61 @@ pub struct KmsKeyRecord {
     pub state: String,
     /// Creation time (ms).
     pub created_ms: i64,
+    /// Everything else KMS keeps about the key (description, policy, tags, rotation).
+    pub meta: KmsKeyMeta,
+}
+
+/// KMS key metadata stored as one JSON document (`extra_json`); every field defaults, so
+/// keys created before it existed (the default keys) read as AWS-managed keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct KmsKeyMeta {
+    /// `CUSTOMER` for keys made with CreateKey; empty or `AWS` for AWS-managed keys.
+    pub key_manager: String,
+    /// Description given at creation.
+    pub description: String,
+    /// The key policy (JSON text); `None` means the default key policy.
+    pub policy: Option<String>,
+    /// Tags, in insertion order: (key, value).
+    pub tags: Vec<(String, String)>,
+    /// Whether automatic rotation is enabled.
+    pub rotation_enabled: bool,
+    /// Automatic rotation period in days, when enabled (or last set).
+    pub rotation_period_days: Option<u32>,
+    /// When the next automatic rotation is due (ms).
+    pub next_rotation_ms: Option<i64>,
+    /// Completed rotations, oldest first.
+    pub rotations: Vec<KmsRotation>,
+    /// When a key in `PendingDeletion` will be deleted (ms).
+    pub deletion_ms: Option<i64>,
+}
+
+/// One completed rotation of a KMS key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KmsRotation {
+    /// Generation the rotation created.
+    pub generation: u32,
+    /// When (ms).
+    pub time_ms: i64,
+    /// `ON_DEMAND` or `AUTOMATIC`.
+    pub rotation_type: String,
+}
+
+/// A KMS alias: a friendly name for a key, unique per (account, region).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsAliasRecord {
+    /// Owning account.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Alias name including the `alias/` prefix.
+    pub name: String,
+    /// ARN of the key it points to.
+    pub target_arn: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+    /// Last update time (ms).
+    pub updated_ms: i64,
 }
 
 impl std::fmt::Debug for KmsKeyRecord {
@@ -387,6 +454,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Option<KmsKeyRecord>>;
     /// Finds a KMS key by ARN.
     async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>>;
+    /// Inserts or replaces a KMS key's row and metadata; material generations not stored
+    /// yet are added (stored generations are never changed). Appends `audit` in the same
+    /// transaction.
+    async fn put_kms_key_audited(
+        &self,
+        key: &KmsKeyRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
+    /// Removes a KMS key, all its material and the aliases pointing to it (absent: Ok),
+    /// with its audit record in the same transaction.
+    async fn delete_kms_key_audited(&self, arn: &str, audit: Option<AuditEntry>)
+    -> StoreResult<()>;
+    /// The KMS keys of an account in a region, ordered by (created_ms, arn).
+    async fn list_kms_keys(&self, account_id: &str, region: &str)
+    -> StoreResult<Vec<KmsKeyRecord>>;
+    /// ARNs of keys in `PendingDeletion` whose deletion time is at or before `now_ms`.
+    async fn kms_keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+    /// ARNs of `Enabled` keys with automatic rotation on whose next rotation time is at
+    /// or before `now_ms`.
+    async fn kms_keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+    /// Creates (`create`: `Conflict` if the name exists) or retargets (`!create`:
+    /// `NotFound` if it does not exist) an alias, with its audit record.
+    async fn put_kms_alias_audited(
+        &self,
+        alias: &KmsAliasRecord,
+        create: bool,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
+    /// Deletes an alias (`NotFound` if absent), with its audit record.
+    async fn delete_kms_alias_audited(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
+    /// The aliases of an account in a region, ordered by name.
+    async fn list_kms_aliases(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> StoreResult<Vec<KmsAliasRecord>>;
 
     // --- audit log -----------------------------------------------------------------------
     /// Appends records (in order, linked into the chain) in one transaction. The group

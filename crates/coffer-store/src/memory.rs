@@ -9,8 +9,8 @@ use coffer_core::{SealedValue, SecretRecord, SecretState, VersionRecord};
 
 use crate::{
     AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
-    Digest, IamWrite, KmsKeyRecord, Lookup, NewVersion, Store, StoreError, StoreResult, StoreStats,
-    VersionSelector,
+    Digest, IamWrite, KmsAliasRecord, KmsKeyRecord, Lookup, NewVersion, Store, StoreError,
+    StoreResult, StoreStats, VersionSelector,
 };
 
 /// A [`Store`] kept in process memory behind one mutex.
@@ -58,6 +58,8 @@ struct Data {
     accounts: HashMap<String, AccountRecord>,
     access_keys: HashMap<String, AccessKeyRecord>,
     kms_keys: BTreeMap<String, KmsKeyRecord>,
+    /// (account, region, name) → alias.
+    kms_aliases: BTreeMap<(String, String, String), KmsAliasRecord>,
     /// (account, kind, name_key) → document.
     iam: BTreeMap<(String, String, String), String>,
     iam_revisions: HashMap<String, u64>,
@@ -178,6 +180,26 @@ impl Data {
                 stored
                     .versions
                     .retain(|(v, _)| !delete_versions.contains(&v.version_id));
+            }
+            Change::Reseal {
+                arn,
+                expected_revision,
+                values,
+            } => {
+                let stored = self.secrets.get_mut(&arn).ok_or(StoreError::NotFound)?;
+                if stored.secret.revision != expected_revision {
+                    return Err(StoreError::Conflict);
+                }
+                stored.secret.revision += 1;
+                for (id, sealed) in values {
+                    let (v, s) = stored
+                        .versions
+                        .iter_mut()
+                        .find(|(v, _)| v.version_id == id)
+                        .ok_or(StoreError::NotFound)?;
+                    v.kms_key_arn = sealed.kms_key_arn.clone();
+                    *s = sealed;
+                }
             }
             Change::Purge { arn } => {
                 self.secrets.remove(&arn);
@@ -512,6 +534,145 @@ impl Store for MemoryStore {
 
     async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>> {
         Ok(self.data().kms_keys.get(arn).cloned())
+    }
+
+    async fn put_kms_key_audited(
+        &self,
+        key: &KmsKeyRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let mut data = self.data();
+        let mut stored = key.clone();
+        if let Some(old) = data.kms_keys.get(&key.arn) {
+            stored.key_id = old.key_id.clone();
+            stored.account_id = old.account_id.clone();
+            stored.region = old.region.clone();
+            stored.created_ms = old.created_ms;
+            stored.wrapped_material = old.wrapped_material.clone();
+            for (g, w) in &key.wrapped_material {
+                if !stored.wrapped_material.iter().any(|(h, _)| h == g) {
+                    stored.wrapped_material.push((*g, w.clone()));
+                }
+            }
+        }
+        stored.wrapped_material.sort_by_key(|(g, _)| *g);
+        data.kms_keys.insert(key.arn.clone(), stored);
+        self.audit().append(audit);
+        Ok(())
+    }
+
+    async fn delete_kms_key_audited(
+        &self,
+        arn: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let mut data = self.data();
+        data.kms_keys.remove(arn);
+        data.kms_aliases.retain(|_, a| a.target_arn != arn);
+        self.audit().append(audit);
+        Ok(())
+    }
+
+    async fn list_kms_keys(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> StoreResult<Vec<KmsKeyRecord>> {
+        let mut keys: Vec<KmsKeyRecord> = self
+            .data()
+            .kms_keys
+            .values()
+            .filter(|k| k.account_id == account_id && k.region == region)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (a.created_ms, &a.arn).cmp(&(b.created_ms, &b.arn)));
+        Ok(keys)
+    }
+
+    async fn kms_keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        Ok(self
+            .data()
+            .kms_keys
+            .values()
+            .filter(|k| {
+                k.state == "PendingDeletion" && k.meta.deletion_ms.is_some_and(|d| d <= now_ms)
+            })
+            .map(|k| k.arn.clone())
+            .collect())
+    }
+
+    async fn kms_keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        Ok(self
+            .data()
+            .kms_keys
+            .values()
+            .filter(|k| {
+                k.state == "Enabled"
+                    && k.meta.rotation_enabled
+                    && k.meta.next_rotation_ms.is_some_and(|t| t <= now_ms)
+            })
+            .map(|k| k.arn.clone())
+            .collect())
+    }
+
+    async fn put_kms_alias_audited(
+        &self,
+        alias: &KmsAliasRecord,
+        create: bool,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let mut data = self.data();
+        let id = (
+            alias.account_id.clone(),
+            alias.region.clone(),
+            alias.name.clone(),
+        );
+        match (data.kms_aliases.get_mut(&id), create) {
+            (Some(_), true) => return Err(StoreError::Conflict),
+            (None, false) => return Err(StoreError::NotFound),
+            (Some(a), false) => {
+                a.target_arn = alias.target_arn.clone();
+                a.updated_ms = alias.updated_ms;
+            }
+            (None, true) => {
+                if !data.kms_keys.contains_key(&alias.target_arn) {
+                    return Err(StoreError::NotFound);
+                }
+                data.kms_aliases.insert(id, alias.clone());
+            }
+        }
+        self.audit().append(audit);
+        Ok(())
+    }
+
+    async fn delete_kms_alias_audited(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let mut data = self.data();
+        let id = (account_id.to_owned(), region.to_owned(), name.to_owned());
+        if data.kms_aliases.remove(&id).is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.audit().append(audit);
+        Ok(())
+    }
+
+    async fn list_kms_aliases(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> StoreResult<Vec<KmsAliasRecord>> {
+        Ok(self
+            .data()
+            .kms_aliases
+            .values()
+            .filter(|a| a.account_id == account_id && a.region == region)
+            .cloned()
+            .collect())
     }
 
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> StoreResult<()> {

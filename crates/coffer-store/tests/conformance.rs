@@ -10,8 +10,8 @@ use coffer_audit::{DigestSigner, GENESIS, verify};
 use coffer_core::{SealedValue, SecretRecord, SecretState, Tag, ValueKind, VersionRecord};
 use coffer_store::{
     AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditAttribute, AuditEntry, AuditQuery,
-    AuditRow, Change, IamWrite, KmsKeyRecord, Lookup, MemoryStore, NewVersion, SqliteStore, Store,
-    StoreError, VersionSelector,
+    AuditRow, Change, IamWrite, KmsAliasRecord, KmsKeyRecord, Lookup, MemoryStore, NewVersion,
+    SqliteStore, Store, StoreError, VersionSelector,
 };
 
 const REGION: &str = "us-east-1";
@@ -115,6 +115,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     kms_keys(s).await;
     iam_entities(s).await;
     audit_log(s).await;
+    kms_key_lifecycle(s).await;
+    reseal(s).await;
     concurrent_updates(Arc::clone(&store)).await;
 }
 
@@ -924,6 +926,7 @@ fn kms_key(account: &str, uuid: &str, alias: Option<&str>) -> KmsKeyRecord {
         wrapped_material: vec![(2, vec![2; 44]), (1, vec![1; 44])],
         state: "Enabled".into(),
         created_ms: 45,
+        meta: Default::default(),
     }
 }
 
@@ -1001,6 +1004,212 @@ async fn kms_keys(store: &dyn Store) {
             .unwrap()
             .state,
         "Enabled"
+    );
+}
+
+async fn kms_key_lifecycle(store: &dyn Store) {
+    let account = "200000000005";
+    let mut k = kms_key(account, "66666666-6666-4666-8666-666666666666", None);
+    k.meta.key_manager = "CUSTOMER".into();
+    k.meta.description = "d".into();
+    k.meta.tags = vec![("a".into(), "1".into())];
+    store.put_kms_key_audited(&k, None).await.unwrap();
+    let mut expected = k.clone();
+    expected.wrapped_material.sort_by_key(|(g, _)| *g);
+    assert_eq!(store.kms_key_by_arn(&k.arn).await.unwrap(), Some(expected));
+
+    // Update: new generation added, stored generations kept, metadata replaced.
+    let mut next = k.clone();
+    next.generation = 3;
+    next.wrapped_material = vec![(3, vec![3; 44]), (1, vec![9; 44])];
+    next.state = "PendingDeletion".into();
+    next.meta.deletion_ms = Some(1000);
+    store
+        .put_kms_key_audited(
+            &next,
+            Some(audit_entry(1, account, "ScheduleKeyDeletion", false, 5)),
+        )
+        .await
+        .unwrap();
+    let got = store.kms_key_by_arn(&k.arn).await.unwrap().unwrap();
+    assert_eq!(got.generation, 3);
+    assert_eq!(got.state, "PendingDeletion");
+    assert_eq!(got.meta.deletion_ms, Some(1000));
+    assert_eq!(
+        got.wrapped_material,
+        vec![(1, vec![1; 44]), (2, vec![2; 44]), (3, vec![3; 44])]
+    );
+    let (seq, _) = store.audit_head().await.unwrap();
+    let rows = store.audit_range(seq - 1, 1).await.unwrap();
+    assert_eq!(rows[0].entry.event_name, "ScheduleKeyDeletion");
+
+    let other = kms_key(account, "77777777-7777-4777-8777-777777777777", None);
+    store.put_kms_key_audited(&other, None).await.unwrap();
+    let listed: Vec<String> = store
+        .list_kms_keys(account, REGION)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.arn)
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        store
+            .list_kms_keys(account, "eu-west-1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .kms_keys_due_for_deletion(999)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.kms_keys_due_for_deletion(1000).await.unwrap(),
+        vec![k.arn.clone()]
+    );
+    let mut rotating = other.clone();
+    rotating.meta.rotation_enabled = true;
+    rotating.meta.next_rotation_ms = Some(500);
+    store.put_kms_key_audited(&rotating, None).await.unwrap();
+    assert!(
+        store
+            .kms_keys_due_for_rotation(499)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.kms_keys_due_for_rotation(500).await.unwrap(),
+        vec![other.arn.clone()]
+    );
+    rotating.state = "Disabled".into();
+    store.put_kms_key_audited(&rotating, None).await.unwrap();
+    assert!(
+        store
+            .kms_keys_due_for_rotation(500)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Aliases.
+    let alias = KmsAliasRecord {
+        account_id: account.into(),
+        region: REGION.into(),
+        name: "alias/one".into(),
+        target_arn: k.arn.clone(),
+        created_ms: 1,
+        updated_ms: 1,
+    };
+    store
+        .put_kms_alias_audited(&alias, true, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.put_kms_alias_audited(&alias, true, None).await,
+        Err(StoreError::Conflict)
+    ));
+    let missing = KmsAliasRecord {
+        name: "alias/none".into(),
+        ..alias.clone()
+    };
+    assert!(matches!(
+        store.put_kms_alias_audited(&missing, false, None).await,
+        Err(StoreError::NotFound)
+    ));
+    let dangling = KmsAliasRecord {
+        name: "alias/dangling".into(),
+        target_arn: "arn:aws:kms:us-east-1:200000000005:key/nope".into(),
+        ..alias.clone()
+    };
+    assert!(matches!(
+        store.put_kms_alias_audited(&dangling, true, None).await,
+        Err(StoreError::NotFound)
+    ));
+    let two = KmsAliasRecord {
+        name: "alias/two".into(),
+        ..alias.clone()
+    };
+    store.put_kms_alias_audited(&two, true, None).await.unwrap();
+    let moved = KmsAliasRecord {
+        target_arn: other.arn.clone(),
+        updated_ms: 2,
+        ..two.clone()
+    };
+    store
+        .put_kms_alias_audited(&moved, false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_kms_aliases(account, REGION).await.unwrap(),
+        vec![alias.clone(), moved.clone()]
+    );
+    store
+        .delete_kms_alias_audited(account, REGION, "alias/two", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .delete_kms_alias_audited(account, REGION, "alias/two", None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store.put_kms_alias_audited(&two, true, None).await.unwrap();
+
+    // Deleting a key removes its material and aliases.
+    store.delete_kms_key_audited(&k.arn, None).await.unwrap();
+    assert!(store.kms_key_by_arn(&k.arn).await.unwrap().is_none());
+    assert!(
+        store
+            .list_kms_aliases(account, REGION)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.delete_kms_key_audited(&k.arn, None).await.unwrap();
+    assert_eq!(store.list_kms_keys(account, REGION).await.unwrap().len(), 1);
+}
+
+async fn reseal(store: &dyn Store) {
+    let s = secret("200000000006", REGION, "resealed", 10);
+    create_with_version(store, &s).await;
+    let other = "arn:aws:kms:us-east-1:200000000006:key/other";
+    let new = SealedValue {
+        kind: ValueKind::String,
+        kms_key_arn: other.into(),
+        key_generation: 4,
+        wrapped_dek: b"new-dek".to_vec(),
+        ciphertext: b"new-ct".to_vec(),
+    };
+    let change = |rev: i64, id: String| Change::Reseal {
+        arn: s.arn.clone(),
+        expected_revision: rev,
+        values: vec![(id, new.clone())],
+    };
+    assert!(matches!(
+        store.commit(change(7, vid(1))).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.commit(change(1, vid(9))).await,
+        Err(StoreError::NotFound)
+    ));
+    // Nothing changed by the failures.
+    let state = load_arn(store, &s.arn).await.unwrap();
+    assert_eq!(state.secret.revision, 1);
+    assert_eq!(state.versions[0].kms_key_arn, KMS);
+    store.commit(change(1, vid(1))).await.unwrap();
+    let state = load_arn(store, &s.arn).await.unwrap();
+    assert_eq!(state.secret.revision, 2);
+    assert_eq!(state.versions[0].kms_key_arn, other);
+    assert_eq!(state.versions[0].stages, vec!["AWSCURRENT".to_owned()]);
+    assert_eq!(
+        store.sealed_value(&s.arn, &vid(1)).await.unwrap(),
+        Some(new)
     );
 }
 

@@ -92,18 +92,60 @@ impl Service {
         resource_arns: &[&str],
         details: Value,
     ) -> AuditEntry {
-        let mut r = Record::new("secretsmanager.amazonaws.com", event_name);
+        self.service_event_of(
+            "secretsmanager.amazonaws.com",
+            account_id,
+            region,
+            event_name,
+            resource_arns,
+            details,
+        )
+    }
+
+    /// A KMS service event (a scheduled key deletion carried out).
+    pub(crate) fn kms_service_event(
+        &self,
+        account_id: &str,
+        region: &str,
+        event_name: &str,
+        key_arn: &str,
+    ) -> AuditEntry {
+        self.service_event_of(
+            "kms.amazonaws.com",
+            account_id,
+            region,
+            event_name,
+            &[key_arn],
+            serde_json::json!({"reason": "the key's waiting period ended"}),
+        )
+    }
+
+    /// Whether (and how) calls are audited.
+    pub(crate) fn audit_mode(&self) -> AuditMode {
+        self.audit.mode()
+    }
+
+    fn service_event_of(
+        &self,
+        source: &'static str,
+        account_id: &str,
+        region: &str,
+        event_name: &str,
+        resource_arns: &[&str],
+        details: Value,
+    ) -> AuditEntry {
+        let mut r = Record::new(source, event_name);
         r.event_type = "AwsServiceEvent".to_owned();
         r.user_identity = UserIdentity {
             kind: "AWSService".to_owned(),
-            invoked_by: Some("secretsmanager.amazonaws.com".to_owned()),
+            invoked_by: Some(source.to_owned()),
             ..Default::default()
         };
         let now = self.now_ms();
         r.event_time = coffer_iam::wire::format_timestamp(now);
         r.aws_region = region.to_owned();
-        r.source_ip_address = "secretsmanager.amazonaws.com".to_owned();
-        r.user_agent = "secretsmanager.amazonaws.com".to_owned();
+        r.source_ip_address = source.to_owned();
+        r.user_agent = source.to_owned();
         r.event_id = uuid::Uuid::new_v4().to_string();
         r.request_id = r.event_id.clone();
         r.read_only = false;

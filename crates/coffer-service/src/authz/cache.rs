@@ -102,13 +102,22 @@ impl AuthzCache {
 
     /// The compiled form of a resource policy.
     pub(crate) fn resource_policy(&self, text: &str) -> Result<Arc<Policy>, ApiError> {
+        self.compiled(text, 20_480, "The secret's stored resource policy")
+    }
+
+    /// The compiled form of a KMS key policy (up to 32 KiB).
+    pub(crate) fn key_policy(&self, text: &str) -> Result<Arc<Policy>, ApiError> {
+        self.compiled(text, 32_768, "The key's stored key policy")
+    }
+
+    fn compiled(&self, text: &str, limit: usize, what: &str) -> Result<Arc<Policy>, ApiError> {
         if let Some(p) = read(&self.resource).get(text) {
             return Ok(Arc::clone(p));
         }
-        let policy = Arc::new(Policy::parse_with_limit(text, 20_480).map_err(|e| {
+        let policy = Arc::new(Policy::parse_with_limit(text, limit).map_err(|e| {
             ApiError::new(
                 ErrorCode::InternalServiceError,
-                format!("The secret's stored resource policy cannot be read: {e}"),
+                format!("{what} cannot be read: {e}"),
             )
         })?);
         let mut map = write(&self.resource);

@@ -124,7 +124,7 @@ impl Service {
     }
 }
 
-fn refs(list: &[(String, Arc<Policy>)]) -> Vec<PolicyRef<'_>> {
+pub(crate) fn refs(list: &[(String, Arc<Policy>)]) -> Vec<PolicyRef<'_>> {
     list.iter()
         .map(|(id, p)| PolicyRef {
             id: id.as_str(),

@@ -73,7 +73,9 @@ impl Service {
             .await
             .map_err(crate::convert::store)?
         {
-            return self.create_conflict(existing, &token, value.as_ref()).await;
+            return self
+                .create_conflict(caller, existing, &token, value.as_ref())
+                .await;
         }
 
         let now = self.now_ms();
@@ -95,7 +97,7 @@ impl Service {
         };
         let version = match &value {
             Some(v) => Some(
-                self.seal_version(&secret, &token, vec![AWSCURRENT.to_owned()], v)
+                self.seal_version(caller, &secret, &token, vec![AWSCURRENT.to_owned()], v)
                     .await?,
             ),
             None => None,
@@ -127,7 +129,10 @@ impl Service {
                     .await
                     .map_err(crate::convert::store)?
                 {
-                    Some(existing) => self.create_conflict(existing, &token, value.as_ref()).await,
+                    Some(existing) => {
+                        self.create_conflict(caller, existing, &token, value.as_ref())
+                            .await
+                    }
                     None => Err(ApiError::internal()),
                 }
             }
@@ -138,6 +143,7 @@ impl Service {
     /// CreateSecret on a name that is taken: an idempotent retry succeeds, anything else fails.
     async fn create_conflict(
         &self,
+        caller: &Caller,
         existing: SecretState,
         token: &str,
         value: Option<&Value>,
@@ -150,7 +156,7 @@ impl Service {
             )));
         }
         if let (Some(v), Some(_)) = (value, existing.version(token)) {
-            let stored = self.open_version(s, token).await?;
+            let stored = self.open_version(caller, s, token).await?;
             if same_value(&stored, v) {
                 return Ok(CreateSecretOutput {
                     arn: s.arn.clone(),

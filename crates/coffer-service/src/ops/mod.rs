@@ -9,12 +9,11 @@ pub(crate) mod policy;
 pub(crate) mod read;
 pub(crate) mod write;
 
-use crate::keyring::DEFAULT_KEY_ALIAS;
 use crate::{Access, ApiResult, Caller, Service};
 use coffer_core::{SecretRecord, SecretState, ValueKind, VersionRecord, validate};
 use coffer_crypto::ValueContext;
-use coffer_protocol::ApiError;
 use coffer_protocol::shapes::{SecretBytes, SecretText};
+use coffer_protocol::{ApiError, ErrorCode};
 use coffer_store::{Change, NewVersion, StoreError};
 use zeroize::Zeroizing;
 
@@ -81,7 +80,8 @@ fn rand_ms(cap: u64) -> u64 {
 }
 
 impl Service {
-    /// Validates a KmsKeyId: until customer-managed keys exist, only the default key.
+    /// Validates and resolves a KmsKeyId (key id, key ARN, alias name or alias ARN):
+    /// `None` for the account's AWS managed key, else the customer key's ARN.
     pub(crate) async fn check_kms_key_id(
         &self,
         caller: &Caller,
@@ -89,51 +89,124 @@ impl Service {
     ) -> ApiResult<Option<String>> {
         let Some(id) = id else { return Ok(None) };
         validate::kms_key_id(id).map_err(crate::convert::core)?;
-        let alias_arn = format!(
-            "arn:aws:kms:{}:{}:{DEFAULT_KEY_ALIAS}",
-            caller.region, caller.account_id
-        );
-        if id.is_empty() || id == DEFAULT_KEY_ALIAS || id == alias_arn {
+        if id.is_empty() {
             return Ok(None);
         }
         let key = self
-            .keyring
-            .default_key(
-                &*self.store,
-                &caller.account_id,
-                &caller.region,
-                self.now_ms(),
-            )
-            .await?;
-        if id == key.arn || id == key.key_id {
-            return Ok(None);
+            .kms_find_key(caller, Some(id))
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::NotFoundException | ErrorCode::ValidationException => ApiError::new(
+                    ErrorCode::ResourceNotFoundException,
+                    format!("The KMS key {id} can't be found."),
+                ),
+                _ => e,
+            })?;
+        if !crate::kms::is_customer(&key) {
+            // AWS managed keys serve only their own account.
+            if key.account_id == caller.account_id {
+                return Ok(None);
+            }
+            return Err(ApiError::new(
+                ErrorCode::ResourceNotFoundException,
+                format!("The KMS key {id} can't be found."),
+            ));
         }
-        Err(ApiError::new(
-            coffer_protocol::ErrorCode::ResourceNotFoundException,
-            format!(
-                "The KMS key {id} can't be found. Customer-managed keys are not available yet; use {DEFAULT_KEY_ALIAS}."
-            ),
-        ))
+        Ok(Some(key.arn))
     }
 
-    /// Encrypts `value` as version `version_id` of `secret` under the account's key.
+    /// `kms:ViaService` when Secrets Manager uses a key for `caller`.
+    fn via_secretsmanager(caller: &Caller) -> String {
+        format!("secretsmanager.{}.amazonaws.com", caller.region)
+    }
+
+    /// Authorizes Secrets Manager's use of customer key `key` for `caller` (`action` is
+    /// `GenerateDataKey` or `Decrypt`), with the encryption context AWS uses.
+    async fn authorize_secret_key(
+        &self,
+        caller: &Caller,
+        key: &coffer_store::KmsKeyRecord,
+        action: &str,
+        secret_arn: &str,
+        version_id: &str,
+    ) -> ApiResult<()> {
+        let context: std::collections::BTreeMap<String, String> = [
+            ("SecretARN".to_owned(), secret_arn.to_owned()),
+            ("SecretVersionId".to_owned(), version_id.to_owned()),
+        ]
+        .into();
+        let via = Self::via_secretsmanager(caller);
+        self.kms_authorize(caller, key, action, Some(&via), Some(&context))
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::AccessDeniedException => ApiError::new(
+                    ErrorCode::AccessDeniedException,
+                    format!("Access to KMS is not allowed. {}", e.message),
+                ),
+                _ => e,
+            })
+    }
+
+    /// Encrypts `value` as version `version_id` of `secret` under its key (the secret's
+    /// customer key, else the account's AWS managed key), newest generation.
     pub(crate) async fn seal_version(
         &self,
+        caller: &Caller,
         secret: &SecretRecord,
         version_id: &str,
         stages: Vec<String>,
         value: &Value,
     ) -> ApiResult<NewVersion> {
-        let key = self
-            .keyring
-            .default_key(
-                &*self.store,
-                &secret.account_id,
-                &secret.region,
-                self.now_ms(),
-            )
-            .await?;
-        let kek = self.keyring.kek(&key, key.generation)?;
+        let key = match &secret.kms_key_id {
+            Some(arn) => {
+                let key = self
+                    .store
+                    .kms_key_by_arn(arn)
+                    .await
+                    .map_err(crate::convert::store)?
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            ErrorCode::EncryptionFailure,
+                            format!("The KMS key {arn} no longer exists."),
+                        )
+                    })?;
+                if let Some(e) = crate::kms::unusable(&key) {
+                    return Err(ApiError::new(
+                        ErrorCode::EncryptionFailure,
+                        format!(
+                            "Secrets Manager can't encrypt the protected secret text using the provided KMS key: {}",
+                            e.message
+                        ),
+                    ));
+                }
+                self.authorize_secret_key(caller, &key, "GenerateDataKey", &secret.arn, version_id)
+                    .await?;
+                key
+            }
+            None => {
+                self.keyring
+                    .default_key(
+                        &*self.store,
+                        &secret.account_id,
+                        &secret.region,
+                        self.now_ms(),
+                    )
+                    .await?
+            }
+        };
+        self.seal_with(&key, secret, version_id, stages, value)
+    }
+
+    /// Encrypts `value` under the newest generation of `key`.
+    pub(crate) fn seal_with(
+        &self,
+        key: &coffer_store::KmsKeyRecord,
+        secret: &SecretRecord,
+        version_id: &str,
+        stages: Vec<String>,
+        value: &Value,
+    ) -> ApiResult<NewVersion> {
+        let kek = self.keyring.kek(key, key.generation)?;
         let ctx = ValueContext {
             account_id: &secret.account_id,
             secret_arn: &secret.arn,
@@ -154,7 +227,7 @@ impl Service {
             },
             sealed: coffer_core::SealedValue {
                 kind: value.kind,
-                kms_key_arn: key.arn,
+                kms_key_arn: key.arn.clone(),
                 key_generation: key.generation,
                 wrapped_dek: env.wrapped_dek,
                 ciphertext: env.ciphertext,
@@ -165,6 +238,7 @@ impl Service {
     /// Decrypts one version of a secret.
     pub(crate) async fn open_version(
         &self,
+        caller: &Caller,
         secret: &SecretRecord,
         version_id: &str,
     ) -> ApiResult<Value> {
@@ -179,26 +253,45 @@ impl Service {
                     format!("Secrets Manager can't find the specified secret value for VersionId: {version_id}"),
                 )
             })?;
-        self.open_sealed(secret, version_id, &sealed).await
+        self.open_sealed(caller, secret, version_id, &sealed).await
     }
 
-    /// Decrypts a sealed value of version `version_id` of `secret`.
+    /// Decrypts a sealed value of version `version_id` of `secret`. Values under a
+    /// customer key need the key enabled and `kms:Decrypt` for the caller (via Secrets
+    /// Manager); the AWS managed key's material is used straight from the cache.
     pub(crate) async fn open_sealed(
         &self,
+        caller: &Caller,
         secret: &SecretRecord,
         version_id: &str,
         sealed: &coffer_core::SealedValue,
     ) -> ApiResult<Value> {
-        let kek = match self
-            .keyring
-            .cached_kek(&sealed.kms_key_arn, sealed.key_generation)
-        {
+        let arn = &sealed.kms_key_arn;
+        let fast = self.keyring.cached_is_enabled_aws_managed(arn) == Some(true);
+        let cached = if fast {
+            self.keyring.cached_kek(arn, sealed.key_generation)
+        } else {
+            None
+        };
+        let kek = match cached {
             Some(kek) => kek,
             None => {
-                let key = self
-                    .keyring
-                    .key_record(&*self.store, &sealed.kms_key_arn)
-                    .await?;
+                let mut key = self.keyring.key_record(&*self.store, arn).await?;
+                if crate::kms::is_customer(&key) {
+                    // A customer key's state can change at any time (on any node).
+                    key = self.keyring.fresh_record(&*self.store, arn).await?;
+                    if let Some(e) = crate::kms::unusable(&key) {
+                        return Err(ApiError::new(
+                            ErrorCode::DecryptionFailure,
+                            format!(
+                                "Secrets Manager can't decrypt the protected secret text using the provided KMS key: {}",
+                                e.message
+                            ),
+                        ));
+                    }
+                    self.authorize_secret_key(caller, &key, "Decrypt", &secret.arn, version_id)
+                        .await?;
+                }
                 self.keyring.kek(&key, sealed.key_generation)?
             }
         };

@@ -42,7 +42,9 @@ impl Service {
             {
                 self.authorize_secret(caller, &access, &target.id, &state)
                     .await?;
-                return self.read_value_with(&state, vid, stage, sealed).await;
+                return self
+                    .read_value_with(caller, &state, vid, stage, sealed)
+                    .await;
             }
         }
         Err(self.not_found(caller, &access, &target).await)
@@ -51,16 +53,19 @@ impl Service {
     /// Picks a version (by id and/or label, default AWSCURRENT), decrypts it and records the access.
     pub(crate) async fn read_value(
         &self,
+        caller: &Caller,
         state: &SecretState,
         version_id: Option<&str>,
         stage: Option<&str>,
     ) -> ApiResult<SecretValueEntry> {
-        self.read_value_with(state, version_id, stage, None).await
+        self.read_value_with(caller, state, version_id, stage, None)
+            .await
     }
 
     /// [`Service::read_value`] with the version's sealed value possibly already loaded.
     async fn read_value_with(
         &self,
+        caller: &Caller,
         state: &SecretState,
         version_id: Option<&str>,
         stage: Option<&str>,
@@ -94,10 +99,13 @@ impl Service {
         })?;
         let value = match prefetched {
             Some(sealed) => {
-                self.open_sealed(secret, &version.version_id, &sealed)
+                self.open_sealed(caller, secret, &version.version_id, &sealed)
                     .await?
             }
-            None => self.open_version(secret, &version.version_id).await?,
+            None => {
+                self.open_version(caller, secret, &version.version_id)
+                    .await?
+            }
         };
         self.note_access(state, &version.version_id);
         let (secret_string, secret_binary) = match value.kind {
@@ -175,7 +183,7 @@ impl Service {
                 for id in ids {
                     let get = Access::sm("GetSecretValue");
                     let r = match self.resolve(caller, &get, Some(&id)).await {
-                        Ok(state) => self.read_value(&state, None, None).await,
+                        Ok(state) => self.read_value(caller, &state, None, None).await,
                         Err(e) => Err(e),
                     };
                     collect(&mut out, id, r)?;
@@ -208,7 +216,7 @@ impl Service {
                 let get = Access::sm("GetSecretValue");
                 for s in &page {
                     let r = match self.authorize_secret(caller, &get, &s.secret.arn, s).await {
-                        Ok(()) => self.read_value(s, None, None).await,
+                        Ok(()) => self.read_value(caller, s, None, None).await,
                         Err(e) => Err(e),
                     };
                     collect(&mut out, s.secret.arn.clone(), r)?;

@@ -48,6 +48,7 @@ impl Service {
     /// Idempotency check: if version `token` exists, the request is a retry iff the value matches.
     async fn existing_version(
         &self,
+        caller: &Caller,
         state: &SecretState,
         token: &str,
         value: &Value,
@@ -55,7 +56,7 @@ impl Service {
         let Some(v) = state.version(token) else {
             return Ok(None);
         };
-        let stored = self.open_version(&state.secret, token).await?;
+        let stored = self.open_version(caller, &state.secret, token).await?;
         if same_value(&stored, value) {
             Ok(Some(v.stages.clone()))
         } else {
@@ -92,7 +93,7 @@ impl Service {
             return Err(deleted_error());
         }
         let new = self
-            .seal_version(&state.secret, &token, stages, &value)
+            .seal_version(caller, &state.secret, &token, stages, &value)
             .await?;
         let _guard = self.write_lock(&state.secret.arn).await;
         for attempt in 0..super::MAX_RETRIES {
@@ -101,7 +102,10 @@ impl Service {
             if state.secret.is_deleted() {
                 return Err(deleted_error());
             }
-            if let Some(existing) = self.existing_version(&state, &token, &value).await? {
+            if let Some(existing) = self
+                .existing_version(caller, &state, &token, &value)
+                .await?
+            {
                 return Ok(SecretVersionOutput {
                     arn: state.secret.arn,
                     name: state.secret.name,
@@ -157,14 +161,22 @@ impl Service {
         if first.secret.is_deleted() {
             return Err(deleted_error());
         }
+        // A new value goes under the new key when the key changes with it.
+        let mut target = first.secret.clone();
+        if kms_changed {
+            target.kms_key_id = kms.clone();
+        }
         let new = match &value {
             Some(v) => Some(
-                self.seal_version(&first.secret, &token, vec![AWSCURRENT.to_owned()], v)
+                self.seal_version(caller, &target, &token, vec![AWSCURRENT.to_owned()], v)
                     .await?,
             ),
             None => None,
         };
         let _guard = self.write_lock(&first.secret.arn).await;
+        if kms_changed {
+            self.reseal_labeled(caller, &access, id, &target).await?;
+        }
         for attempt in 0..super::MAX_RETRIES {
             super::backoff(attempt).await;
             let state = self.resolve(caller, &access, id).await?;
@@ -177,7 +189,11 @@ impl Service {
             }
             let change = match (&new, &value) {
                 (Some(new), Some(v)) => {
-                    if self.existing_version(&state, &token, v).await?.is_some() {
+                    if self
+                        .existing_version(caller, &state, &token, v)
+                        .await?
+                        .is_some()
+                    {
                         return Ok(SecretVersionOutput {
                             arn: state.secret.arn,
                             name: state.secret.name,
@@ -210,6 +226,54 @@ impl Service {
             };
             if self.commit_or_retry(caller, change, &out).await? {
                 return Ok(out);
+            }
+        }
+        Err(super::gave_up("UpdateSecret"))
+    }
+
+    /// Re-encrypts the versions labeled AWSCURRENT, AWSPREVIOUS or AWSPENDING under the
+    /// key of `target` (a secret record carrying the new KmsKeyId); other versions stay
+    /// under the key they were sealed with. The caller needs kms:Decrypt on the old key and
+    /// kms:GenerateDataKey on the new one (through Secrets Manager).
+    async fn reseal_labeled(
+        &self,
+        caller: &Caller,
+        access: &Access,
+        id: Option<&str>,
+        target: &coffer_core::SecretRecord,
+    ) -> ApiResult<()> {
+        const LABELS: [&str; 3] = ["AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"];
+        for attempt in 0..super::MAX_RETRIES {
+            super::backoff(attempt).await;
+            let state = self.resolve(caller, access, id).await?;
+            let mut values = Vec::new();
+            for v in &state.versions {
+                if !v.stages.iter().any(|s| LABELS.contains(&s.as_str())) {
+                    continue;
+                }
+                let value = self
+                    .open_version(caller, &state.secret, &v.version_id)
+                    .await?;
+                let sealed = self
+                    .seal_version(caller, target, &v.version_id, v.stages.clone(), &value)
+                    .await?;
+                if sealed.sealed.kms_key_arn == v.kms_key_arn {
+                    continue; // already under the target key
+                }
+                values.push((v.version_id.clone(), sealed.sealed));
+            }
+            if values.is_empty() {
+                return Ok(());
+            }
+            let change = Change::Reseal {
+                arn: state.secret.arn.clone(),
+                expected_revision: state.secret.revision,
+                values,
+            };
+            match self.store.commit(change).await {
+                Ok(()) => return Ok(()),
+                Err(coffer_store::StoreError::Conflict) => continue,
+                Err(e) => return Err(crate::convert::store(e)),
             }
         }
         Err(super::gave_up("UpdateSecret"))

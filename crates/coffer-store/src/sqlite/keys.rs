@@ -2,7 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::{AccessKeyRecord, AccessKeyUse, AccountRecord, KmsKeyRecord, StoreError, StoreResult};
+use crate::{
+    AccessKeyRecord, AccessKeyUse, AccountRecord, KmsAliasRecord, KmsKeyMeta, KmsKeyRecord,
+    StoreError, StoreResult,
+};
 
 /// Reads a metadata blob.
 pub(super) fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -188,7 +191,7 @@ macro_rules! select_kms {
     ($where:literal) => {
         concat!(
             "SELECT k.arn, k.key_id, k.account_id, k.region, k.alias, k.generation, k.state, ",
-            "k.created_ms, m.generation, m.wrapped ",
+            "k.created_ms, m.generation, m.wrapped, k.extra_json ",
             "FROM kms_keys k LEFT JOIN kms_key_material m ON m.key_arn = k.arn WHERE ",
             $where,
             " ORDER BY m.generation"
@@ -206,7 +209,8 @@ pub(super) fn insert_kms_key_if_absent(
     let inserted = tx
         .prepare_cached(
             "INSERT INTO kms_keys (arn, key_id, account_id, region, alias, generation, state, \
-             created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+             created_ms, extra_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT DO NOTHING",
         )?
         .execute(params![
             k.arn,
@@ -216,7 +220,8 @@ pub(super) fn insert_kms_key_if_absent(
             k.alias,
             k.generation,
             k.state,
-            k.created_ms
+            k.created_ms,
+            meta_json(&k.meta)?
         ])?;
     let stored = if inserted == 1 {
         let mut stmt = tx.prepare_cached(
@@ -275,6 +280,8 @@ fn fold_kms(mut rows: rusqlite::Rows<'_>) -> StoreResult<Option<KmsKeyRecord>> {
                 state: r.get(6)?,
                 created_ms: r.get(7)?,
                 wrapped_material: Vec::new(),
+                meta: serde_json::from_str::<KmsKeyMeta>(&r.get::<_, String>(10)?)
+                    .map_err(|e| StoreError::Corrupt(format!("kms key metadata: {e}")))?,
             }),
         };
         if let Some(generation) = r.get::<_, Option<u32>>(8)? {
@@ -282,4 +289,189 @@ fn fold_kms(mut rows: rusqlite::Rows<'_>) -> StoreResult<Option<KmsKeyRecord>> {
         }
     }
     Ok(key)
+}
+
+fn meta_json(meta: &KmsKeyMeta) -> StoreResult<String> {
+    serde_json::to_string(meta).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// Inserts or replaces a key's row and adds material generations not stored yet.
+pub(super) fn put_kms_key(conn: &Connection, k: &KmsKeyRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO kms_keys (arn, key_id, account_id, region, alias, generation, state, \
+         created_ms, extra_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (arn) DO UPDATE SET alias = excluded.alias, \
+         generation = excluded.generation, state = excluded.state, \
+         extra_json = excluded.extra_json",
+    )?
+    .execute(params![
+        k.arn,
+        k.key_id,
+        k.account_id,
+        k.region,
+        k.alias,
+        k.generation,
+        k.state,
+        k.created_ms,
+        meta_json(&k.meta)?
+    ])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO kms_key_material (key_arn, generation, wrapped) VALUES (?1, ?2, ?3) \
+         ON CONFLICT DO NOTHING",
+    )?;
+    for (generation, wrapped) in &k.wrapped_material {
+        stmt.execute(params![k.arn, generation, wrapped])?;
+    }
+    Ok(())
+}
+
+/// Removes a key with its material and aliases.
+pub(super) fn delete_kms_key(conn: &Connection, arn: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM kms_aliases WHERE target_arn = ?1")?
+        .execute([arn])?;
+    conn.prepare_cached("DELETE FROM kms_key_material WHERE key_arn = ?1")?
+        .execute([arn])?;
+    conn.prepare_cached("DELETE FROM kms_keys WHERE arn = ?1")?
+        .execute([arn])?;
+    Ok(())
+}
+
+/// Keys of an account in a region, by (created_ms, arn).
+pub(super) fn list_kms_keys(
+    conn: &Connection,
+    account_id: &str,
+    region: &str,
+) -> StoreResult<Vec<KmsKeyRecord>> {
+    let arns: Vec<String> = conn
+        .prepare_cached(
+            "SELECT arn FROM kms_keys WHERE account_id = ?1 AND region = ?2 \
+             ORDER BY created_ms, arn",
+        )?
+        .query_map([account_id, region], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(arns.len());
+    for arn in arns {
+        if let Some(k) = kms_key_by_arn(conn, &arn)? {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// ARNs of keys whose scheduled deletion is due.
+pub(super) fn kms_keys_due_for_deletion(
+    conn: &Connection,
+    now_ms: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT arn FROM kms_keys WHERE state = 'PendingDeletion' \
+             AND json_extract(extra_json, '$.deletion_ms') <= ?1 ORDER BY arn",
+        )?
+        .query_map([now_ms], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// ARNs of enabled keys whose automatic rotation is due.
+pub(super) fn kms_keys_due_for_rotation(
+    conn: &Connection,
+    now_ms: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT arn FROM kms_keys WHERE state = 'Enabled' \
+             AND json_extract(extra_json, '$.rotation_enabled') = 1 \
+             AND json_extract(extra_json, '$.next_rotation_ms') <= ?1 ORDER BY arn",
+        )?
+        .query_map([now_ms], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Creates or retargets an alias.
+pub(super) fn put_kms_alias(
+    conn: &Connection,
+    a: &KmsAliasRecord,
+    create: bool,
+) -> StoreResult<()> {
+    let n = if create {
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM kms_keys WHERE arn = ?1")?
+            .query_row([&a.target_arn], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            return Err(StoreError::NotFound);
+        }
+        conn.prepare_cached(
+            "INSERT INTO kms_aliases (account_id, region, name, target_arn, created_ms, \
+             updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            a.account_id,
+            a.region,
+            a.name,
+            a.target_arn,
+            a.created_ms,
+            a.updated_ms
+        ])?
+    } else {
+        conn.prepare_cached(
+            "UPDATE kms_aliases SET target_arn = ?4, updated_ms = ?5 \
+             WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+        )?
+        .execute(params![
+            a.account_id,
+            a.region,
+            a.name,
+            a.target_arn,
+            a.updated_ms
+        ])?
+    };
+    match (n, create) {
+        (0, true) => Err(StoreError::Conflict),
+        (0, false) => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Deletes an alias.
+pub(super) fn delete_kms_alias(
+    conn: &Connection,
+    account_id: &str,
+    region: &str,
+    name: &str,
+) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(
+            "DELETE FROM kms_aliases WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+        )?
+        .execute([account_id, region, name])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Aliases of an account in a region, by name.
+pub(super) fn list_kms_aliases(
+    conn: &Connection,
+    account_id: &str,
+    region: &str,
+) -> StoreResult<Vec<KmsAliasRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT account_id, region, name, target_arn, created_ms, updated_ms \
+             FROM kms_aliases WHERE account_id = ?1 AND region = ?2 ORDER BY name",
+        )?
+        .query_map([account_id, region], |r| {
+            Ok(KmsAliasRecord {
+                account_id: r.get(0)?,
+                region: r.get(1)?,
+                name: r.get(2)?,
+                target_arn: r.get(3)?,
+                created_ms: r.get(4)?,
+                updated_ms: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
 }

@@ -25,8 +25,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use self::pool::ReadPool;
 use crate::{
     AccessKeyRecord, AccessKeyUse, AccountRecord, Anchor, AuditEntry, AuditQuery, AuditRow, Change,
-    Digest, IamWrite, KmsKeyRecord, Lookup, Store, StoreError, StoreResult, StoreStats,
-    VersionSelector,
+    Digest, IamWrite, KmsAliasRecord, KmsKeyRecord, Lookup, Store, StoreError, StoreResult,
+    StoreStats, VersionSelector,
 };
 
 /// Default number of read-only connections for a file database.
@@ -441,6 +441,81 @@ impl Store for SqliteStore {
     async fn kms_key_by_arn(&self, arn: &str) -> StoreResult<Option<KmsKeyRecord>> {
         let arn = arn.to_owned();
         self.read(move |conn| keys::kms_key_by_arn(conn, &arn))
+            .await
+    }
+
+    async fn put_kms_key_audited(
+        &self,
+        key: &KmsKeyRecord,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |conn| with_audit(conn, audit, |tx| keys::put_kms_key(tx, &key)))
+            .await
+    }
+
+    async fn delete_kms_key_audited(
+        &self,
+        arn: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let arn = arn.to_owned();
+        self.write(move |conn| with_audit(conn, audit, |tx| keys::delete_kms_key(tx, &arn)))
+            .await
+    }
+
+    async fn list_kms_keys(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> StoreResult<Vec<KmsKeyRecord>> {
+        let (account_id, region) = (account_id.to_owned(), region.to_owned());
+        self.read(move |conn| keys::list_kms_keys(conn, &account_id, &region))
+            .await
+    }
+
+    async fn kms_keys_due_for_deletion(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        self.read(move |conn| keys::kms_keys_due_for_deletion(conn, now_ms))
+            .await
+    }
+
+    async fn kms_keys_due_for_rotation(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        self.read(move |conn| keys::kms_keys_due_for_rotation(conn, now_ms))
+            .await
+    }
+
+    async fn put_kms_alias_audited(
+        &self,
+        alias: &KmsAliasRecord,
+        create: bool,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let alias = alias.clone();
+        self.write(move |conn| {
+            with_audit(conn, audit, |tx| keys::put_kms_alias(tx, &alias, create))
+        })
+        .await
+    }
+
+    async fn delete_kms_alias_audited(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let (a, r, n) = (account_id.to_owned(), region.to_owned(), name.to_owned());
+        self.write(move |conn| with_audit(conn, audit, |tx| keys::delete_kms_alias(tx, &a, &r, &n)))
+            .await
+    }
+
+    async fn list_kms_aliases(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> StoreResult<Vec<KmsAliasRecord>> {
+        let (account_id, region) = (account_id.to_owned(), region.to_owned());
+        self.read(move |conn| keys::list_kms_aliases(conn, &account_id, &region))
             .await
     }
 

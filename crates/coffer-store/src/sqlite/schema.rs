@@ -145,6 +145,20 @@ CREATE TABLE audit_digests (
     signature  TEXT NOT NULL
 );
 "#,
+    // v4: KMS key metadata (description, policy, tags, rotation, deletion) and aliases.
+    r#"
+ALTER TABLE kms_keys ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX kms_keys_by_account ON kms_keys (account_id, region, created_ms, arn);
+CREATE TABLE kms_aliases (
+    account_id TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    target_arn TEXT NOT NULL REFERENCES kms_keys (arn) ON DELETE CASCADE,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, region, name)
+);
+"#,
 ];
 
 /// The schema version this build creates and understands.

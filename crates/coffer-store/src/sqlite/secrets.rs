@@ -289,6 +289,11 @@ pub(super) fn commit(
             &set_stages,
             &delete_versions,
         )?,
+        Change::Reseal {
+            arn,
+            expected_revision,
+            values,
+        } => reseal(&tx, &arn, expected_revision, &values)?,
         Change::Purge { arn } => {
             tx.prepare_cached("DELETE FROM secrets WHERE arn = ?1")?
                 .execute([&arn])?;
@@ -423,6 +428,45 @@ fn secret_exists(tx: &Transaction<'_>, arn: &str) -> StoreResult<bool> {
     Ok(tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM secrets WHERE arn = ?1)")?
         .query_row([arn], |r| r.get(0))?)
+}
+
+fn reseal(
+    tx: &Transaction<'_>,
+    arn: &str,
+    expected_revision: i64,
+    values: &[(String, coffer_core::SealedValue)],
+) -> StoreResult<()> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE secrets SET revision = revision + 1 WHERE arn = ?1 AND revision = ?2",
+        )?
+        .execute(params![arn, expected_revision])?;
+    if n == 0 {
+        return Err(if secret_exists(tx, arn)? {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        });
+    }
+    let mut stmt = tx.prepare_cached(
+        "UPDATE secret_versions SET kms_key_arn = ?3, kind = ?4, key_generation = ?5, \
+         wrapped_dek = ?6, ciphertext = ?7 WHERE secret_arn = ?1 AND version_id = ?2",
+    )?;
+    for (id, v) in values {
+        let n = stmt.execute(params![
+            arn,
+            id,
+            v.kms_key_arn,
+            v.kind.as_str(),
+            v.key_generation,
+            v.wrapped_dek,
+            v.ciphertext
+        ])?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
 }
 
 fn insert_version(tx: &Transaction<'_>, arn: &str, v: &NewVersion) -> StoreResult<()> {
