@@ -204,11 +204,9 @@ impl Service {
         let len = match (input.key_spec.as_deref(), input.number_of_bytes) {
             (Some("AES_256"), None) => 32,
             (Some("AES_128"), None) => 16,
-            (None, Some(n)) if (1..=1024).contains(&n) => n as usize,
             (None, Some(n)) => {
-                return Err(invalid(format!(
-                    "1 validation error detected: Value '{n}' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024 and greater than or equal to 1"
-                )));
+                super::in_range("numberOfBytes", n, 1, 1024)?;
+                n as usize
             }
             (Some(_), Some(_)) | (None, None) => {
                 return Err(invalid(

@@ -230,11 +230,7 @@ impl Service {
         input: KeyInput,
     ) -> ApiResult<Value> {
         let days = input.pending_window_in_days.unwrap_or(30);
-        if !(7..=30).contains(&days) {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30 and greater than or equal to 7"
-            )));
-        }
+        super::in_range("pendingWindowInDays", days, 7, 30)?;
         self.kms_mutate(
             caller,
             input.key_id.as_deref(),

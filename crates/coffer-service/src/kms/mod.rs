@@ -49,6 +49,16 @@ pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     err(ErrorCode::ValidationException, message)
 }
 
+/// `value` of the member `field` within `lo..=hi`, or AWS's validation error for it.
+pub(crate) fn in_range(field: &str, value: i64, lo: i64, hi: i64) -> ApiResult<()> {
+    if (lo..=hi).contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must have value less than or equal to {hi} and greater than or equal to {lo}"
+    )))
+}
+
 fn decode<T: DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
@@ -151,11 +161,9 @@ pub(crate) fn page<T>(
 ) -> ApiResult<(Vec<T>, Option<String>)> {
     let limit = match limit {
         None => 100,
-        Some(n) if (1..=1000).contains(&n) => n as usize,
         Some(n) => {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000 and greater than or equal to 1"
-            )));
+            in_range("limit", n, 1, 1000)?;
+            n as usize
         }
     };
     let start = match marker {

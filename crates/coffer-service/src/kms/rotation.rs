@@ -2,7 +2,7 @@
 //! RotateKeyOnDemand, ListKeyRotations, and the automatic rotation job.
 
 use super::manage::KeyInput;
-use super::{MAX_ON_DEMAND_ROTATIONS, err, invalid, page, ts};
+use super::{MAX_ON_DEMAND_ROTATIONS, err, page, ts};
 use crate::{ApiResult, Caller, Service};
 use coffer_core::clock::DAY_MS;
 use coffer_crypto::SymmetricKey;
@@ -18,11 +18,7 @@ impl Service {
         input: KeyInput,
     ) -> ApiResult<Value> {
         let days = input.rotation_period_in_days.unwrap_or(365);
-        if !(90..=2560).contains(&days) {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value less than or equal to 2560 and greater than or equal to 90"
-            )));
-        }
+        super::in_range("rotationPeriodInDays", days, 90, 2560)?;
         self.kms_mutate(
             caller,
             input.key_id.as_deref(),
