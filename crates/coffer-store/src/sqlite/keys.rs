@@ -206,31 +206,9 @@ pub(super) fn insert_kms_key_if_absent(
     k: &KmsKeyRecord,
 ) -> StoreResult<KmsKeyRecord> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO kms_keys (arn, key_id, account_id, region, alias, generation, state, \
-             created_ms, extra_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
-            k.arn,
-            k.key_id,
-            k.account_id,
-            k.region,
-            k.alias,
-            k.generation,
-            k.state,
-            k.created_ms,
-            meta_json(&k.meta)?
-        ])?;
+    let inserted = write_key_row(&tx, k, false)?;
     let stored = if inserted == 1 {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO kms_key_material (key_arn, generation, wrapped) VALUES (?1, ?2, ?3)",
-        )?;
-        for (generation, wrapped) in &k.wrapped_material {
-            stmt.execute(params![k.arn, generation, wrapped])?;
-        }
-        drop(stmt);
+        add_material(&tx, k)?;
         let mut stored = k.clone();
         stored.wrapped_material.sort_by_key(|(g, _)| *g);
         stored
@@ -297,14 +275,25 @@ fn meta_json(meta: &KmsKeyMeta) -> StoreResult<String> {
 
 /// Inserts or replaces a key's row and adds material generations not stored yet.
 pub(super) fn put_kms_key(conn: &Connection, k: &KmsKeyRecord) -> StoreResult<()> {
-    conn.prepare_cached(
+    write_key_row(conn, k, true)?;
+    add_material(conn, k)
+}
+
+/// Writes a key's row: inserted unless its ARN or alias is taken (`upsert` false), or
+/// inserted or updated (`upsert` true). Returns the number of rows written.
+fn write_key_row(conn: &Connection, k: &KmsKeyRecord, upsert: bool) -> StoreResult<usize> {
+    let sql = if upsert {
         "INSERT INTO kms_keys (arn, key_id, account_id, region, alias, generation, state, \
          created_ms, extra_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
          ON CONFLICT (arn) DO UPDATE SET alias = excluded.alias, \
          generation = excluded.generation, state = excluded.state, \
-         extra_json = excluded.extra_json",
-    )?
-    .execute(params![
+         extra_json = excluded.extra_json"
+    } else {
+        "INSERT INTO kms_keys (arn, key_id, account_id, region, alias, generation, state, \
+         created_ms, extra_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT DO NOTHING"
+    };
+    Ok(conn.prepare_cached(sql)?.execute(params![
         k.arn,
         k.key_id,
         k.account_id,
@@ -314,7 +303,11 @@ pub(super) fn put_kms_key(conn: &Connection, k: &KmsKeyRecord) -> StoreResult<()
         k.state,
         k.created_ms,
         meta_json(&k.meta)?
-    ])?;
+    ])?)
+}
+
+/// Stores the key's material generations that are not stored yet.
+fn add_material(conn: &Connection, k: &KmsKeyRecord) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO kms_key_material (key_arn, generation, wrapped) VALUES (?1, ?2, ?3) \
          ON CONFLICT DO NOTHING",
