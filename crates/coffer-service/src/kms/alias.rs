@@ -70,12 +70,7 @@ impl Service {
                 format!("Key '{}' does not exist", key.arn),
             ));
         }
-        if key.state == "PendingDeletion" {
-            return Err(err(
-                ErrorCode::KMSInvalidStateException,
-                format!("{} is pending deletion.", key.arn),
-            ));
-        }
+        super::resolve::not_pending_deletion(&key)?;
         Ok(key)
     }
 

@@ -211,12 +211,7 @@ impl Service {
     ) -> ApiResult<Value> {
         let action = if enable { "EnableKey" } else { "DisableKey" };
         self.kms_mutate(caller, input.key_id.as_deref(), action, |key, _| {
-            if key.state == "PendingDeletion" {
-                return Err(err(
-                    ErrorCode::KMSInvalidStateException,
-                    format!("{} is pending deletion.", key.arn),
-                ));
-            }
+            super::resolve::not_pending_deletion(key)?;
             key.state = if enable { "Enabled" } else { "Disabled" }.to_owned();
             Ok(json!({}))
         })
@@ -236,12 +231,7 @@ impl Service {
             input.key_id.as_deref(),
             "ScheduleKeyDeletion",
             |key, now| {
-                if key.state == "PendingDeletion" {
-                    return Err(err(
-                        ErrorCode::KMSInvalidStateException,
-                        format!("{} is pending deletion.", key.arn),
-                    ));
-                }
+                super::resolve::not_pending_deletion(key)?;
                 let when = now + days * DAY_MS;
                 key.state = "PendingDeletion".to_owned();
                 key.meta.deletion_ms = Some(when);

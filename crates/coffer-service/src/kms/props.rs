@@ -136,12 +136,7 @@ impl Service {
             return Err(invalid(format!("Tags must list 1 to {MAX_TAGS} tags.")));
         }
         self.kms_mutate(caller, input.key_id.as_deref(), "TagResource", |key, _| {
-            if key.state == "PendingDeletion" {
-                return Err(err(
-                    ErrorCode::KMSInvalidStateException,
-                    format!("{} is pending deletion.", key.arn),
-                ));
-            }
+            super::resolve::not_pending_deletion(key)?;
             merge_tags(&mut key.meta.tags, tags)?;
             Ok(json!({}))
         })
@@ -159,12 +154,7 @@ impl Service {
             input.key_id.as_deref(),
             "UntagResource",
             |key, _| {
-                if key.state == "PendingDeletion" {
-                    return Err(err(
-                        ErrorCode::KMSInvalidStateException,
-                        format!("{} is pending deletion.", key.arn),
-                    ));
-                }
+                super::resolve::not_pending_deletion(key)?;
                 key.meta.tags.retain(|(k, _)| !keys.contains(k));
                 Ok(json!({}))
             },

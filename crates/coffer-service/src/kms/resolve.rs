@@ -74,6 +74,17 @@ pub(crate) fn unusable(key: &KmsKeyRecord) -> Option<ApiError> {
     }
 }
 
+/// Refuses management of a key scheduled for deletion (`KMSInvalidStateException`).
+pub(crate) fn not_pending_deletion(key: &KmsKeyRecord) -> ApiResult<()> {
+    if key.state == "PendingDeletion" {
+        return Err(err(
+            ErrorCode::KMSInvalidStateException,
+            format!("{} is pending deletion.", key.arn),
+        ));
+    }
+    Ok(())
+}
+
 /// `PendingDeletion` → `pending deletion`.
 pub(crate) fn state_words(state: &str) -> String {
     let mut out = String::new();
