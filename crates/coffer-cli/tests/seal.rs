@@ -57,6 +57,29 @@ async fn unseal_cli(s: &Server, share: &str) -> (bool, String, String) {
     run_cli(&["operator", "unseal", "--endpoint", &s.url, share], &[]).await
 }
 
+/// Submits `shares` with `coffer operator unseal`, waits until ready, and reads `name`'s
+/// current value as `creds`.
+async fn unseal_and_read(
+    s: &Server,
+    shares: &[&String],
+    creds: &Creds,
+    name: &str,
+) -> Option<String> {
+    for share in shares {
+        let (ok, out, err) = unseal_cli(s, share).await;
+        assert!(ok, "{out}{err}");
+    }
+    s.wait_ready().await;
+    s.client(creds)
+        .get_secret_value()
+        .secret_id(name)
+        .send()
+        .await
+        .expect("readable after unseal")
+        .secret_string()
+        .map(str::to_owned)
+}
+
 /// A signed request with any credentials (a sealed server answers before checking them).
 async fn sealed_probe(s: &Server) -> common::Reply {
     let creds = Creds {
@@ -344,19 +367,8 @@ async fn shares_of_another_server_do_not_unseal() {
     assert_eq!(a.status().await["sealed"], true);
 
     // Ours, any two, work.
-    for share in [&ia.shares[2], &ia.shares[1]] {
-        let (ok, out, err) = unseal_cli(&a, share).await;
-        assert!(ok, "{out}{err}");
-    }
-    a.wait_ready().await;
-    let g = a
-        .client(&ia.root)
-        .get_secret_value()
-        .secret_id(&name)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(g.secret_string(), Some("a"));
+    let value = unseal_and_read(&a, &[&ia.shares[2], &ia.shares[1]], &ia.root, &name).await;
+    assert_eq!(value.as_deref(), Some("a"));
 }
 
 #[tokio::test]
@@ -500,19 +512,8 @@ async fn rekey_replaces_the_shares_and_keeps_the_data() {
         assert!(last.1.contains("do not reconstruct"), "{}", last.1);
         assert_eq!(s.status().await["sealed"], true);
     }
-    for share in [&newer[2], &newer[0], &newer[3]] {
-        let (ok, out, err) = unseal_cli(&s, share).await;
-        assert!(ok, "{out}{err}");
-    }
-    s.wait_ready().await;
-    let g = s
-        .client(&i.root)
-        .get_secret_value()
-        .secret_id(&name)
-        .send()
-        .await
-        .expect("readable after rekey and restart");
-    assert_eq!(g.secret_string(), Some("kept across rekeys"));
+    let value = unseal_and_read(&s, &[&newer[2], &newer[0], &newer[3]], &i.root, &name).await;
+    assert_eq!(value.as_deref(), Some("kept across rekeys"));
     drop(other);
 }
 
@@ -581,19 +582,8 @@ async fn migrate_seal_from_dev_key_file_to_shamir_shares() {
             assert!(msg.contains("Shamir"), "{msg}");
             let s = Server::start_in(dir, Opts::prod()).await;
             assert_eq!(s.status().await["sealed"], true);
-            for share in [&shares[2], &shares[0]] {
-                let (ok, out, err) = unseal_cli(&s, share).await;
-                assert!(ok, "{out}{err}");
-            }
-            s.wait_ready().await;
-            let g = s
-                .client(&root)
-                .get_secret_value()
-                .secret_id(&name)
-                .send()
-                .await
-                .expect("readable after migration");
-            assert_eq!(g.secret_string(), Some("moved to shares"));
+            let value = unseal_and_read(&s, &[&shares[2], &shares[0]], &root, &name).await;
+            assert_eq!(value.as_deref(), Some("moved to shares"));
         }
     }
 }
